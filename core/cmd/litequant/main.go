@@ -28,7 +28,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"inspect": {"inspect [--json] MODEL.tflite", runInspect},
+	"inspect":  {"inspect [--json] MODEL.tflite", runInspect},
+	"quantize": {quantizeUsage, runQuantize},
 }
 
 func main() {

@@ -1,0 +1,192 @@
+package opspec
+
+import (
+	"reflect"
+	"testing"
+
+	"litequant/core/modelbuild"
+	fb "litequant/core/schema/tflitefb"
+)
+
+// optionsOf names each specced operator's options table, to check the
+// AsymmetricInputs flag against the schema itself.
+var optionsOf = map[fb.BuiltinOperator]any{
+	fb.BuiltinOperatorCONV_2D:                      fb.Conv2DOptionsT{},
+	fb.BuiltinOperatorDEPTHWISE_CONV_2D:            fb.DepthwiseConv2DOptionsT{},
+	fb.BuiltinOperatorFULLY_CONNECTED:              fb.FullyConnectedOptionsT{},
+	fb.BuiltinOperatorTRANSPOSE_CONV:               fb.TransposeConvOptionsT{},
+	fb.BuiltinOperatorBATCH_MATMUL:                 fb.BatchMatMulOptionsT{},
+	fb.BuiltinOperatorEMBEDDING_LOOKUP:             struct{}{}, // no options
+	fb.BuiltinOperatorGATHER:                       fb.GatherOptionsT{},
+	fb.BuiltinOperatorSVDF:                         fb.SVDFOptionsT{},
+	fb.BuiltinOperatorRNN:                          fb.RNNOptionsT{},
+	fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN:  fb.SequenceRNNOptionsT{},
+	fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM: fb.UnidirectionalSequenceLSTMOptionsT{},
+}
+
+func TestTableIsConsistent(t *testing.T) {
+	all := All()
+	if len(all) != len(optionsOf) {
+		t.Errorf("table has %d specs, test knows %d operators: add the new operator's options to optionsOf", len(all), len(optionsOf))
+	}
+	for i, s := range all {
+		if i > 0 && all[i-1].Op >= s.Op {
+			t.Errorf("All() not ordered by code at %s", s.Name())
+		}
+		if Lookup(s.Op) != s {
+			t.Errorf("Lookup(%s) does not return its entry", s.Name())
+		}
+		if len(s.Weights) == 0 {
+			t.Errorf("%s: no weights", s.Name())
+		}
+		seen := map[int]string{}
+		for _, w := range s.Weights {
+			if w.Input < 0 {
+				t.Errorf("%s: negative weight input %d", s.Name(), w.Input)
+			}
+			if seen[w.Input] != "" {
+				t.Errorf("%s: input %d listed twice", s.Name(), w.Input)
+			}
+			seen[w.Input] = "weight"
+			if got, ok := s.Weight(w.Input); !ok || got != w {
+				t.Errorf("%s: Weight(%d) = %v, %v", s.Name(), w.Input, got, ok)
+			}
+		}
+		for _, b := range s.Biases {
+			if seen[b] != "" {
+				t.Errorf("%s: input %d is both %s and bias", s.Name(), b, seen[b])
+			}
+			seen[b] = "bias"
+			if !s.IsBias(b) {
+				t.Errorf("%s: IsBias(%d) false", s.Name(), b)
+			}
+		}
+		if s.Dynamic.Scales != PerTensor {
+			for _, w := range s.Weights {
+				if w.ChannelAxis < 0 {
+					t.Errorf("%s: takes per-channel scales but weight %d names no channel axis", s.Name(), w.Input)
+				}
+			}
+		}
+		opts, ok := optionsOf[s.Op]
+		if !ok {
+			t.Errorf("%s: add its options type to optionsOf", s.Name())
+			continue
+		}
+		_, hasAsym := reflect.TypeOf(opts).FieldByName("AsymmetricQuantizeInputs")
+		if hasAsym != s.Dynamic.AsymmetricInputs {
+			t.Errorf("%s: AsymmetricInputs = %v but its options have the field: %v", s.Name(), s.Dynamic.AsymmetricInputs, hasAsym)
+		}
+	}
+	if Lookup(fb.BuiltinOperatorADD) != nil {
+		t.Error("ADD has no weights, want no entry")
+	}
+	var nilSpec *Spec
+	if _, ok := nilSpec.Weight(1); ok || nilSpec.IsBias(2) {
+		t.Error("nil spec claims weights or biases")
+	}
+}
+
+// The dynamic-range facts the quantizer relies on, checked against the
+// runtime's kernels (see spec.go).
+func TestDynamicFacts(t *testing.T) {
+	tests := []struct {
+		op     fb.BuiltinOperator
+		kernel Kernel
+		scales Scales
+		axis   int // channel axis of the first weight
+		bias   int // -1: none
+	}{
+		{fb.BuiltinOperatorCONV_2D, HybridKernel, PerChannelOrTensor, 0, 2},
+		{fb.BuiltinOperatorDEPTHWISE_CONV_2D, HybridKernel, PerChannelOnly, 3, 2},
+		{fb.BuiltinOperatorFULLY_CONNECTED, HybridKernel, PerTensor, 0, 2},
+		{fb.BuiltinOperatorTRANSPOSE_CONV, FloatKernel, PerTensor, 0, 3},
+		{fb.BuiltinOperatorBATCH_MATMUL, HybridKernel, PerTensor, -1, -1},
+		{fb.BuiltinOperatorEMBEDDING_LOOKUP, HybridKernel, PerTensor, 0, -1},
+		{fb.BuiltinOperatorGATHER, Int8Passthrough, PerTensor, -1, -1},
+		{fb.BuiltinOperatorSVDF, HybridKernel, PerTensor, 0, 3},
+		{fb.BuiltinOperatorRNN, HybridKernel, PerTensor, 0, 3},
+		{fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN, HybridKernel, PerTensor, 0, 3},
+		{fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM, HybridKernel, PerTensor, 0, 12},
+	}
+	for _, tt := range tests {
+		s := Lookup(tt.op)
+		if s == nil {
+			t.Errorf("%v: no entry", fb.EnumNamesBuiltinOperator[tt.op])
+			continue
+		}
+		if s.Dynamic.Kernel != tt.kernel || s.Dynamic.Scales != tt.scales || s.Weights[0].ChannelAxis != tt.axis {
+			t.Errorf("%s: kernel %v scales %v axis %d, want %v %v %d", s.Name(), s.Dynamic.Kernel, s.Dynamic.Scales, s.Weights[0].ChannelAxis, tt.kernel, tt.scales, tt.axis)
+		}
+		if tt.bias >= 0 && !s.IsBias(tt.bias) {
+			t.Errorf("%s: input %d should be a bias", s.Name(), tt.bias)
+		}
+	}
+	lstm := Lookup(fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM)
+	var inputs []int
+	for _, w := range lstm.Weights {
+		inputs = append(inputs, w.Input)
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16}; !reflect.DeepEqual(inputs, want) {
+		t.Errorf("LSTM weights %v, want %v", inputs, want)
+	}
+	if got := HybridKernel.String() + "," + FloatKernel.String() + "," + Int8Passthrough.String(); got != "hybrid,float,int8-passthrough" {
+		t.Errorf("kernel names %q", got)
+	}
+}
+
+func TestSupports(t *testing.T) {
+	f32 := fb.TensorTypeFLOAT32
+	conv := func(inCh, filterIn int32) (bool, string) {
+		b := modelbuild.New()
+		in := b.Tensor("in", f32, 1, 8, 8, inCh)
+		w := b.ConstFloat32("w", []int32{4, 3, 3, filterIn}, make([]float32, 4*9*int(filterIn)))
+		out := b.Tensor("out", f32, 1, 8, 8, 4)
+		op := b.Op(fb.BuiltinOperatorCONV_2D, &fb.Conv2DOptionsT{}, []int32{in, w, -1}, []int32{out})
+		m := b.Model()
+		return Lookup(fb.BuiltinOperatorCONV_2D).Dynamic.Supports(m, m.Subgraphs[0], op, 1)
+	}
+	if ok, why := conv(8, 8); !ok {
+		t.Errorf("plain conv not supported: %s", why)
+	}
+	if ok, why := conv(8, 4); ok || why == "" {
+		t.Errorf("grouped conv supported (%v, %q)", ok, why)
+	}
+
+	bmm := func(lhsConst bool, input int) bool {
+		b := modelbuild.New()
+		var lhs int32
+		if lhsConst {
+			lhs = b.ConstFloat32("a", []int32{4, 8}, make([]float32, 32))
+		} else {
+			lhs = b.Tensor("a", f32, 4, 8)
+		}
+		rhs := b.ConstFloat32("b", []int32{8, 2}, make([]float32, 16))
+		out := b.Tensor("out", f32, 4, 2)
+		op := b.Op(fb.BuiltinOperatorBATCH_MATMUL, &fb.BatchMatMulOptionsT{}, []int32{lhs, rhs}, []int32{out})
+		m := b.Model()
+		ok, _ := Lookup(fb.BuiltinOperatorBATCH_MATMUL).Dynamic.Supports(m, m.Subgraphs[0], op, input)
+		return ok
+	}
+	if !bmm(false, 1) || bmm(false, 0) || bmm(true, 0) {
+		t.Error("BATCH_MATMUL: hybrid must be exactly the constant right-hand operand")
+	}
+
+	fc := func(format fb.FullyConnectedOptionsWeightsFormat, rank int) bool {
+		b := modelbuild.New()
+		in := b.Tensor("in", f32, 1, 8)
+		shape := []int32{4, 8}
+		if rank == 3 {
+			shape = []int32{4, 2, 4}
+		}
+		w := b.ConstFloat32("w", shape, make([]float32, 32))
+		out := b.Tensor("out", f32, 1, 4)
+		op := b.Op(fb.BuiltinOperatorFULLY_CONNECTED, &fb.FullyConnectedOptionsT{WeightsFormat: format}, []int32{in, w, -1}, []int32{out})
+		m := b.Model()
+		ok, _ := Lookup(fb.BuiltinOperatorFULLY_CONNECTED).Dynamic.Supports(m, m.Subgraphs[0], op, 1)
+		return ok
+	}
+	if !fc(fb.FullyConnectedOptionsWeightsFormatDEFAULT, 2) || fc(fb.FullyConnectedOptionsWeightsFormatSHUFFLED4x16INT8, 2) || fc(fb.FullyConnectedOptionsWeightsFormatDEFAULT, 3) {
+		t.Error("FULLY_CONNECTED: hybrid only for default-format 2-D weights")
+	}
+}
