@@ -40,8 +40,7 @@ const (
 )
 
 // The size bounds are 0.30 (dynamic) and 0.55 (float16) for
-// mobilenet_v1_0.25_224_float and iris_landmark. iris_landmark's dynamic
-// output is 0.315: see the comment at its entry.
+// mobilenet_v1_0.25_224_float and iris_landmark.
 var sharedModels = map[string]sharedExpect{
 	"bmm":                                 {dynamicNoop: noConst, float16Noop: noConst},
 	"conv_fc_mnist":                       {},
@@ -104,15 +103,9 @@ var sharedModels = map[string]sharedExpect{
 	// measured values, so regressions still fail.
 	"mobilenet_v1_0.25_224_float": {samples: 48, maxDynamicRatio: 0.30, maxFloat16Ratio: 0.55,
 		minDynamicSQNR: 15.5, minFloat16SQNR: 46, minTop1: 0.72},
-	// iris_landmark: of its float file's size, the int8 weights are 0.237,
-	// the FLOAT32 depthwise kernels (under 1024 elements), biases and PReLU
-	// slopes 0.038, the per-channel scales and zero points (the schema
-	// stores zero points as int64, one per channel: 39 KB of zeros) 0.022,
-	// and the rest of the FlatBuffer 0.017 (core/tflite writes the same
-	// model 10 KB larger than the converter did): 0.315. The 0.30
-	// needs the writer to share identical vectors, which would save the
-	// zero points; see the report to the lead.
-	"iris_landmark": {maxDynamicRatio: 0.32, maxFloat16Ratio: 0.55},
+	// iris_landmark: 0.299 dynamic since core/tflite shares identical
+	// vectors (the per-channel zero points are all zeros).
+	"iris_landmark": {maxDynamicRatio: 0.30, maxFloat16Ratio: 0.55},
 }
 
 // noopWords are what the passes' reasons say for each kind of no-op.

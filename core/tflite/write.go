@@ -125,24 +125,23 @@ func (m *Model) pack(ext []uint64) []byte {
 	}
 	buffersVec := offsetVector(b, buffers)
 
+	cache := newVectorCache(b)
 	subgraphs := make([]flatbuffers.UOffsetT, len(m.Subgraphs))
 	for i, sg := range m.Subgraphs {
-		if ext == nil {
-			subgraphs[i] = sg.Pack(b)
-			continue
-		}
-		// Move custom options out of line for this pack only.
-		c := *sg
-		c.Operators = make([]*fb.OperatorT, len(sg.Operators))
-		for j, op := range sg.Operators {
-			o := *op
-			if len(op.CustomOptions) > 0 {
-				o.LargeCustomOptionsOffset, o.LargeCustomOptionsSize = nextExt(op.CustomOptions)
-				o.CustomOptions = nil
+		ops := sg.Operators
+		if ext != nil {
+			// Move custom options out of line for this pack only.
+			ops = make([]*fb.OperatorT, len(sg.Operators))
+			for j, op := range sg.Operators {
+				o := *op
+				if len(op.CustomOptions) > 0 {
+					o.LargeCustomOptionsOffset, o.LargeCustomOptionsSize = nextExt(op.CustomOptions)
+					o.CustomOptions = nil
+				}
+				ops[j] = &o
 			}
-			c.Operators[j] = &o
 		}
-		subgraphs[i] = c.Pack(b)
+		subgraphs[i] = packSubGraph(b, cache, sg, ops)
 	}
 	subgraphsVec := offsetVector(b, subgraphs)
 
