@@ -11,4 +11,5 @@ require (
 	github.com/google/flatbuffers v25.12.19+incompatible // indirect
 	github.com/hack-pad/go-indexeddb v0.3.2 // indirect
 	github.com/hack-pad/safejs v0.1.0 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
 )

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"encoding/binary"
+	"github.com/x448/float16"
 	"math"
 )
 
@@ -77,61 +78,12 @@ func decodeFloat16(data []byte) []float32 {
 }
 
 // halfToFloat32 converts IEEE binary16 bits to float32 (exactly).
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f: // Inf, NaN
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp != 0: // normal
-		return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
-	}
-	// Subnormal half: normalize.
-	e := uint32(127 - 15 + 1)
-	for mant&0x400 == 0 {
-		mant <<= 1
-		e--
-	}
-	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
-}
+func halfToFloat32(h uint16) float32 { return float16.Frombits(h).Float32() }
 
 // float32ToHalf converts to IEEE binary16, rounding to nearest even. ok is
 // false for NaN, infinities and values whose magnitude rounds beyond the
 // largest half (65504).
 func float32ToHalf(f float32) (h uint16, ok bool) {
-	bits := math.Float32bits(f)
-	sign := uint16(bits>>16) & 0x8000
-	exp := int(bits>>23&0xff) - 127 + 15
-	mant := bits & 0x7fffff
-	if bits>>23&0xff == 0xff {
-		return sign | 0x7c00, false
-	}
-	if exp >= 0x1f {
-		return sign | 0x7c00, false
-	}
-	if exp <= 0 {
-		if exp < -10 {
-			return sign, true // rounds to (signed) zero
-		}
-		mant |= 0x800000
-		shift := uint(14 - exp)
-		half := mant >> shift
-		rem, halfway := mant&(1<<shift-1), uint32(1)<<(shift-1)
-		if rem > halfway || (rem == halfway && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half), true
-	}
-	half := uint16(exp)<<10 | uint16(mant>>13)
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++ // may carry into the exponent, which is still right
-	}
-	if half&0x7c00 == 0x7c00 {
-		return sign | 0x7c00, false
-	}
-	return sign | half, true
+	x := float16.Fromfloat32(f)
+	return x.Bits(), !x.IsNaN() && !x.IsInf(0)
 }

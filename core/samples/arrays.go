@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/x448/float16"
 	"math"
 	"math/bits"
 	"regexp"
@@ -408,23 +409,5 @@ func getInt(a *npy.Array, i int) (v int64, big bool) {
 	}
 }
 
-// halfToFloat32 converts IEEE 754 half-precision bits to a float32.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	case exp != 0:
-		return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
-	case frac == 0:
-		return math.Float32frombits(sign)
-	default:
-		f := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-}
+// halfToFloat32 converts IEEE binary16 bits to float32 (exactly).
+func halfToFloat32(h uint16) float32 { return float16.Frombits(h).Float32() }
