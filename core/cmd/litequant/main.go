@@ -29,6 +29,7 @@ type command struct {
 
 var commands = map[string]command{
 	"inspect":  {"inspect [--json] MODEL.tflite", runInspect},
+	"run":      {runUsage, runRun},
 	"quantize": {quantizeUsage, runQuantize},
 }
 

@@ -1,0 +1,288 @@
+// Package calib runs a float model on calibration samples and records, for
+// every float tensor it computes, the statistics activation quantization
+// needs: the range of values seen over all samples (min/max, as TensorFlow's
+// calibrator records; a histogram method would add its own fields to
+// TensorStats). Statistics are gathered on the fly by an interpreter
+// observer, so no activation is kept beyond the operator that made it.
+package calib
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"litequant/core/interp"
+	fb "litequant/core/schema/tflitefb"
+	"litequant/core/tflite"
+)
+
+// Source gives calibration samples: for each sample, one buffer per model
+// input holding little-endian data in the input's type, and its shape.
+// core/samples.Set implements it.
+type Source interface {
+	Len() int
+	Shapes(i int) [][]int
+	SampleTo(i int, dst [][]byte) ([][]byte, error)
+	Source(i int) string // where sample i came from, for messages
+}
+
+// TensorStats is what was seen of one float tensor.
+type TensorStats struct {
+	Min float32 `json:"min"`
+	Max float32 `json:"max"`
+	// NonFinite counts NaN and ±Inf values, which are left out of Min/Max
+	// (a -Inf pad value must not make the range infinite).
+	NonFinite int64 `json:"non_finite,omitempty"`
+	seen      bool
+}
+
+// SubgraphStats holds the statistics of one calibrated subgraph.
+type SubgraphStats struct {
+	Index int `json:"index"`
+	// Tensors maps tensor index to its statistics; tensors that were never
+	// finite (or are not FLOAT32) are absent.
+	Tensors map[int]*TensorStats `json:"tensors"`
+	// Patches maps the index of a CONV_2D, DEPTHWISE_CONV_2D or
+	// FULLY_CONNECTED operator to the statistics of its input patches
+	// (Options.Patches).
+	Patches map[int]*PatchStats `json:"patches,omitempty"`
+}
+
+// Stats is the result of a calibration run. It encodes to JSON, so it can
+// be cached (the browser keeps it in IndexedDB).
+type Stats struct {
+	Samples   int              `json:"samples"`
+	Subgraphs []*SubgraphStats `json:"subgraphs"`
+	Elapsed   time.Duration    `json:"elapsed_ns"`
+}
+
+// Range returns the recorded range of tensor t in subgraph sg.
+func (s *Stats) Range(sg, t int) (min, max float32, ok bool) {
+	for _, ss := range s.Subgraphs {
+		if ss.Index == sg {
+			if ts := ss.Tensors[t]; ts != nil {
+				return ts.Min, ts.Max, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// Patch returns the input-patch statistics of operator op of subgraph sg,
+// or nil.
+func (s *Stats) Patch(sg, op int) *PatchStats {
+	for _, ss := range s.Subgraphs {
+		if ss.Index == sg {
+			return ss.Patches[op]
+		}
+	}
+	return nil
+}
+
+// Options controls a run.
+type Options struct {
+	// Patches also records the input-patch statistics of every CONV_2D,
+	// DEPTHWISE_CONV_2D and FULLY_CONNECTED operator with float input
+	// (see PatchStats), which weight quantization uses to choose roundings
+	// and correct biases.
+	Patches bool
+	// Subgraphs lists the subgraphs to calibrate; nil means the primary
+	// subgraph and every signature's subgraph whose inputs take the same
+	// samples: inputs of the same types and shapes, or shapes that differ
+	// only in the leading (batch) dimension, in which case the subgraph is
+	// run on the samples as they are and left out if it cannot run them.
+	Subgraphs []int
+	// Progress, if set, is called after each sample with the number done.
+	Progress func(done, total int)
+}
+
+// Run calibrates m on every sample of src. It stops early when ctx is
+// cancelled (checked between samples), returning ctx's error.
+func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats, error) {
+	start := time.Now()
+	n := src.Len()
+	if n == 0 {
+		return nil, fmt.Errorf("no calibration samples")
+	}
+	subgraphs := opts.Subgraphs
+	if subgraphs == nil {
+		subgraphs = entrySubgraphs(m)
+	}
+	type run struct {
+		it    *interp.Interpreter
+		stats *SubgraphStats
+		// lenient: a signature whose inputs differ from the primary
+		// subgraph's only in their leading (batch) dimension; it is fed
+		// the same samples, and dropped if it cannot run them.
+		lenient bool
+		dead    bool
+	}
+	var runs []run
+	for _, si := range subgraphs {
+		lenient := false
+		if si != 0 && opts.Subgraphs == nil && !sameInputs(m, 0, si, false) {
+			if !sameInputs(m, 0, si, true) {
+				continue // a signature with other inputs: the samples do not fit it
+			}
+			lenient = true
+		}
+		it, err := interp.New(m, interp.Options{Subgraph: si})
+		if err != nil {
+			return nil, err
+		}
+		ss := &SubgraphStats{Index: si, Tensors: map[int]*TensorStats{}}
+		obs := observer(ss)
+		if opts.Patches {
+			byInput := patchOps(m, si)
+			ss.Patches = map[int]*PatchStats{}
+			for _, ops := range byInput {
+				for _, p := range ops {
+					ss.Patches[p.op] = p.st
+				}
+			}
+			minmax := obs
+			obs = func(t *interp.Tensor) {
+				minmax(t)
+				if t.Type == fb.TensorTypeFLOAT32 {
+					for _, p := range byInput[t.Index] {
+						p.observe(t)
+					}
+				}
+			}
+		}
+		it.SetObserver(obs)
+		runs = append(runs, run{it: it, stats: ss, lenient: lenient})
+	}
+	var buf [][]byte
+	for i := 0; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var err error
+		buf, err = src.SampleTo(i, buf)
+		if err != nil {
+			return nil, err
+		}
+		shapes := src.Shapes(i)
+		for k := range runs {
+			r := &runs[k]
+			if r.dead {
+				continue
+			}
+			if len(buf) != r.it.NumInputs() {
+				return nil, fmt.Errorf("sample %s has %d inputs, subgraph %d takes %d", src.Source(i), len(buf), r.stats.Index, r.it.NumInputs())
+			}
+			err := func() error {
+				for k := range buf {
+					if err := r.it.SetInput(k, shapes[k], buf[k]); err != nil {
+						return err
+					}
+				}
+				return r.it.Invoke()
+			}()
+			if err != nil && r.lenient {
+				r.dead = true
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("sample %s: %w", src.Source(i), err)
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(i+1, n)
+		}
+	}
+	st := &Stats{Samples: n, Elapsed: time.Since(start)}
+	for _, r := range runs {
+		if r.dead {
+			continue
+		}
+		for k, ts := range r.stats.Tensors {
+			if !ts.seen {
+				delete(r.stats.Tensors, k)
+			}
+		}
+		for k, p := range r.stats.Patches {
+			if p.Patches == 0 {
+				delete(r.stats.Patches, k)
+				continue
+			}
+			p.finish()
+		}
+		st.Subgraphs = append(st.Subgraphs, r.stats)
+	}
+	return st, nil
+}
+
+// observer records the range of every FLOAT32 tensor it is shown.
+func observer(ss *SubgraphStats) interp.Observer {
+	return func(t *interp.Tensor) {
+		if t.Type != fb.TensorTypeFLOAT32 || t.IsConst() {
+			return
+		}
+		ts := ss.Tensors[t.Index]
+		if ts == nil {
+			ts = &TensorStats{}
+			ss.Tensors[t.Index] = ts
+		}
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, v := range t.F32() {
+			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+				ts.NonFinite++
+				continue
+			}
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
+		}
+		if lo > hi {
+			return // nothing finite in this tensor this time
+		}
+		if !ts.seen {
+			ts.Min, ts.Max, ts.seen = lo, hi, true
+			return
+		}
+		ts.Min, ts.Max = min(ts.Min, lo), max(ts.Max, hi)
+	}
+}
+
+// entrySubgraphs lists subgraph 0 and every signature's subgraph, once each.
+func entrySubgraphs(m *tflite.Model) []int {
+	list := []int{0}
+	for _, sd := range m.SignatureDefs {
+		si := int(sd.SubgraphIndex)
+		dup := false
+		for _, x := range list {
+			dup = dup || x == si
+		}
+		if !dup {
+			list = append(list, si)
+		}
+	}
+	return list
+}
+
+// sameInputs reports whether subgraphs a and b take inputs of the same
+// types and shapes (except, with anyBatch, their leading dimension).
+func sameInputs(m *tflite.Model, a, b int, anyBatch bool) bool {
+	ga, gb := m.Subgraphs[a], m.Subgraphs[b]
+	if len(ga.Inputs) != len(gb.Inputs) {
+		return false
+	}
+	for k := range ga.Inputs {
+		ta, tb := ga.Tensors[ga.Inputs[k]], gb.Tensors[gb.Inputs[k]]
+		if ta.Type != tb.Type || len(ta.Shape) != len(tb.Shape) {
+			return false
+		}
+		for d := range ta.Shape {
+			if ta.Shape[d] != tb.Shape[d] && !(anyBatch && d == 0) {
+				return false
+			}
+		}
+	}
+	return true
+}

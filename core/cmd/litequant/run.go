@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"litequant/core/interp"
+	"litequant/core/npy"
+	"litequant/core/samples"
+	"litequant/core/tflite"
+)
+
+const runUsage = "run MODEL.tflite --input X0.npy [--input X1.npy ...] [--signature KEY] -o OUTDIR"
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// runRun executes a float model with the Go interpreter on .npy inputs and
+// writes out0.npy, out1.npy, ... (one per output, in output order).
+func runRun(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var inputs stringList
+	fs.Var(&inputs, "input", "an .npy file per model input, in input order (repeat)")
+	signature := fs.String("signature", "", "signature key to run (default: the primary subgraph)")
+	outDir := fs.String("o", "", "output directory")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{fmt.Sprintf("want one model file, got %d arguments", len(pos))}
+	}
+	if *outDir == "" {
+		return usageError{"-o OUTDIR is required"}
+	}
+	m, _, err := loadModelFile(pos[0])
+	if err != nil {
+		return err
+	}
+	it, err := interp.New(m, interp.Options{Signature: *signature})
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	ins := make([]samples.Input, it.NumInputs())
+	for i := range ins {
+		t := it.Input(i)
+		ins[i] = samples.Input{Name: t.Name, Type: t.Type, Shape: modelShape(m, *signature, i, t.Shape)}
+	}
+	if len(inputs) != len(ins) {
+		return fmt.Errorf("%d --input files for %d model inputs (%s)", len(inputs), len(ins), describeInputs(ins))
+	}
+	files, err := samples.ReadPaths(inputs)
+	if err != nil {
+		return err
+	}
+	set, err := samples.Load(ins, files, samples.Options{CalibCount: math.MaxInt32})
+	if err != nil {
+		return err
+	}
+	outs, err := runAll(it, set)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return err
+	}
+	for i, a := range outs {
+		p := filepath.Join(*outDir, fmt.Sprintf("out%d.npy", i))
+		if err := npy.WriteFile(p, a); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %s %v\n", p, a.DType, a.Shape)
+	}
+	return nil
+}
+
+// modelShape returns input i's shape from the model, with -1 where the
+// shape signature marks a dimension dynamic.
+func modelShape(m *tflite.Model, signature string, i int, fallback []int) []int {
+	si := 0
+	for _, sd := range m.SignatureDefs {
+		if sd.SignatureKey == signature {
+			si = int(sd.SubgraphIndex)
+		}
+	}
+	sg := m.Subgraphs[si]
+	t := sg.Tensors[sg.Inputs[i]]
+	dims := t.Shape
+	if len(t.ShapeSignature) == len(t.Shape) {
+		dims = t.ShapeSignature
+	}
+	out := make([]int, len(dims))
+	for k, d := range dims {
+		out[k] = int(d)
+	}
+	if len(out) == 0 {
+		return append([]int{}, fallback...)
+	}
+	return out
+}
+
+func describeInputs(ins []samples.Input) string {
+	s := ""
+	for i, in := range ins {
+		if i > 0 {
+			s += ", "
+		}
+		s += in.String()
+	}
+	return s
+}
+
+// runAll invokes the interpreter once per sample. One sample gives the
+// outputs as they are; several are stacked on a new leading axis, or on
+// the output's leading 1 when it has one.
+func runAll(it *interp.Interpreter, set *samples.Set) ([]*npy.Array, error) {
+	n := set.Len()
+	outs := make([]*npy.Array, it.NumOutputs())
+	var buf [][]byte
+	for s := 0; s < n; s++ {
+		var err error
+		if buf, err = set.SampleTo(s, buf); err != nil {
+			return nil, err
+		}
+		shapes := set.Shapes(s)
+		for k := range buf {
+			if err := it.SetInput(k, shapes[k], buf[k]); err != nil {
+				return nil, fmt.Errorf("%s: %w", set.Source(s), err)
+			}
+		}
+		if err := it.Invoke(); err != nil {
+			return nil, fmt.Errorf("%s: %w", set.Source(s), err)
+		}
+		for k := range outs {
+			o := it.Output(k)
+			dt := samples.NPYType(o.Type)
+			if dt == npy.InvalidDType {
+				return nil, fmt.Errorf("output %d (%q): no .npy dtype for %s", k, o.Name, tflite.TypeName(o.Type))
+			}
+			if outs[k] == nil {
+				shape := append([]int{}, o.Shape...)
+				if n > 1 {
+					if len(shape) > 0 && shape[0] == 1 {
+						shape = shape[1:]
+					}
+					shape = append([]int{n}, shape...)
+				}
+				outs[k] = &npy.Array{DType: dt, Shape: shape, Data: make([]byte, 0, len(o.Data)*n)}
+			}
+			if len(outs[k].Data) != s*len(o.Data) {
+				return nil, errors.New("output sizes differ between samples; run them separately")
+			}
+			outs[k].Data = append(outs[k].Data, o.Data...)
+		}
+	}
+	return outs, nil
+}
