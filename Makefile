@@ -13,14 +13,42 @@ all: build
 build:
 	$(GO) build -o $(BIN)/litequant ./core/cmd/litequant
 
-## serve: build and serve the page (the browser converter arrives with its
-## own issue; until then this builds the CLI and says so)
-serve: build
-	@echo "litequant CLI built at $(BIN)/litequant."
-	@echo "The in-browser page (wasm/ + site/) is not built yet: nothing to serve at http://127.0.0.1:8080 until it lands."
+# The in-browser converter: wasm/ (GOOS=js GOARCH=wasm) + site/, assembled by
+# scripts/serve into one static folder.
+SITE_DIR ?= dist/site
+.PHONY: site test-wasm wasm-npm-deps chromium-deps
+
+## serve: build the page into $(SITE_DIR) and serve it at http://127.0.0.1:8080
+serve:
+	$(GO) run ./scripts/serve -dir $(SITE_DIR) -addr 127.0.0.1:8080
+
+## site: write the deployable static page to $(SITE_DIR) (copy it to any static host)
+site:
+	$(GO) run ./scripts/serve -serve=false -dir $(SITE_DIR)
+
+## test-wasm: vet and test wasm/ as js/wasm under Node (npm's fake-indexeddb
+## stands in for the browser's IndexedDB); the browser end-to-end tests are
+## in wasm/e2e and run with the native `go test ./...`
+test-wasm: wasm-npm-deps
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/...
+	NODE_OPTIONS="--require=$(CURDIR)/wasm/node_modules/fake-indexeddb/auto/index.js" \
+	  GOOS=js GOARCH=wasm $(GO) test -timeout 10m -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./wasm/
+
+wasm-npm-deps: wasm/node_modules/.package-lock.json
+
+wasm/node_modules/.package-lock.json: wasm/package.json wasm/package-lock.json
+	@command -v node >/dev/null || { echo "node is required (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd wasm && npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's chromium for the browser end-to-end tests (never a browser download).
+chromium-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 ## deps: what the tests need on a fresh Debian machine
-deps: npm-deps
+deps: npm-deps wasm-npm-deps chromium-deps
 
 # The real TensorFlow Lite runtime (WebAssembly, run by Node) used to check
 # every model the project produces.
@@ -39,7 +67,7 @@ vet:
 
 ## test: install what tests need, then vet and run every test (fuzz seed
 ## corpora included)
-test: deps vet
+test: deps vet test-wasm
 	$(GO) test -timeout 40m ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (default 5m)

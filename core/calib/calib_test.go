@@ -92,3 +92,82 @@ func TestCancelAndEmpty(t *testing.T) {
 		t.Error("empty source accepted")
 	}
 }
+
+// Patch statistics: the input windows a 2×2 VALID convolution's weights
+// see on a 3×3 image holding 1..9 are [1 2 4 5], [2 3 5 6], [4 5 7 8] and
+// [5 6 8 9]; a depthwise convolution sees the same per channel; a fully
+// connected layer sees its input rows.
+func TestPatches(t *testing.T) {
+	f := fb.TensorTypeFLOAT32
+	b := modelbuild.New()
+	x := b.Tensor("x", f, 1, 3, 3, 2)
+	cw := b.ConstFloat32("cw", []int32{1, 2, 2, 2}, make([]float32, 8))
+	c := b.Tensor("c", f, 1, 2, 2, 1)
+	b.Op(fb.BuiltinOperatorCONV_2D, &fb.Conv2DOptionsT{Padding: fb.PaddingVALID, StrideW: 1, StrideH: 1, DilationWFactor: 1, DilationHFactor: 1}, []int32{x, cw, -1}, []int32{c})
+	dw := b.ConstFloat32("dw", []int32{1, 2, 2, 4}, make([]float32, 16))
+	d := b.Tensor("d", f, 1, 2, 2, 4)
+	b.Op(fb.BuiltinOperatorDEPTHWISE_CONV_2D, &fb.DepthwiseConv2DOptionsT{Padding: fb.PaddingVALID, StrideW: 1, StrideH: 1, DepthMultiplier: 2, DilationWFactor: 1, DilationHFactor: 1}, []int32{x, dw, -1}, []int32{d})
+	r := b.Tensor("r", f, 4, 4)
+	shape := b.ConstInt32("shape", []int32{2}, []int32{4, 4})
+	b.Op(fb.BuiltinOperatorRESHAPE, nil, []int32{d, shape}, []int32{r})
+	fw := b.ConstFloat32("fw", []int32{3, 4}, make([]float32, 12))
+	y := b.Tensor("y", f, 4, 3)
+	b.Op(fb.BuiltinOperatorFULLY_CONNECTED, &fb.FullyConnectedOptionsT{}, []int32{r, fw, -1}, []int32{y})
+	b.Inputs(x)
+	b.Outputs(c, y)
+	m, err := tflite.Load(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Channel 0 holds 1..9, channel 1 holds 10 times that.
+	img := make([]float32, 18)
+	for i := 0; i < 9; i++ {
+		img[2*i], img[2*i+1] = float32(i+1), float32(10*(i+1))
+	}
+	st, err := Run(context.Background(), m, floats{[]int{1, 3, 3, 2}, [][]float32{img}}, Options{Patches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, dwise, fc := st.Patch(0, 0), st.Patch(0, 1), st.Patch(0, 3)
+	if conv == nil || dwise == nil || fc == nil || st.Patch(0, 2) != nil {
+		t.Fatalf("patches: %v %v %v", conv, dwise, fc)
+	}
+	// CONV_2D: patch layout [kh, kw, in]: (1, 10, 2, 20, 4, 40, 5, 50) first.
+	if conv.Dims != 8 || conv.Groups != 1 || conv.Patches != 4 || !conv.HasMoment() {
+		t.Fatalf("conv: %+v", conv)
+	}
+	wantMean := []float64{3, 30, 4, 40, 6, 60, 7, 70}
+	for i, v := range wantMean {
+		if conv.Mean[i] != v {
+			t.Errorf("conv mean[%d] = %g, want %g", i, conv.Mean[i], v)
+		}
+	}
+	// E[x0·x0] = (1+4+16+25)/4; E[x0·x7] = (1·50+2·60+4·80+5·90)/4.
+	if conv.At(0, 0, 0) != 11.5 || conv.At(0, 0, 7) != 235 || conv.At(0, 7, 0) != 235 {
+		t.Errorf("conv moments %g %g", conv.At(0, 0, 0), conv.At(0, 0, 7))
+	}
+	// DEPTHWISE_CONV_2D: per input channel, windows of 4.
+	if dwise.Dims != 4 || dwise.Groups != 2 || dwise.Mean[0] != 3 || dwise.Mean[4] != 30 || dwise.At(1, 0, 3) != 100*(1*5+2*6+4*8+5*9)/4.0 {
+		t.Errorf("depthwise: %+v (At(1,0,3) = %g)", dwise, dwise.At(1, 0, 3))
+	}
+	if fc.Dims != 4 || fc.Patches != 4 {
+		t.Errorf("fc: %+v", fc)
+	}
+	// JSON round trip (the browser caches statistics).
+	js, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Stats
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if p := back.Patch(0, 0); p == nil || p.At(0, 0, 7) != 235 || p.Mean[1] != 30 {
+		t.Errorf("after JSON: %+v", p)
+	}
+	// Without Options.Patches there are none.
+	st, _ = Run(context.Background(), m, floats{[]int{1, 3, 3, 2}, [][]float32{img}}, Options{})
+	if st.Patch(0, 0) != nil {
+		t.Error("patches recorded without Options.Patches")
+	}
+}

@@ -1,6 +1,11 @@
 package calib
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
 	"litequant/core/interp"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -22,9 +27,10 @@ type PatchStats struct {
 	Patches float64 `json:"patches"`
 	// Mean is the mean patch, Groups × Dims.
 	Mean []float64 `json:"mean"`
-	// Moment is the mean of x·xᵀ, Groups × Dims × Dims, or nil when
-	// Dims exceeds MaxMomentDims.
-	Moment []float32 `json:"moment,omitempty"`
+	// Moment is the mean of x·xᵀ, or nil when Dims exceeds MaxMomentDims:
+	// for each group, the upper triangle row by row (Dims·(Dims+1)/2
+	// values; see At). It encodes to JSON as base64 little-endian float32.
+	Moment Float32s `json:"moment,omitempty"`
 
 	sum    []float64
 	moment []float64
@@ -218,17 +224,64 @@ func (st *PatchStats) finish() {
 		st.Mean[i] = v / st.Patches
 	}
 	if st.moment != nil {
-		st.Moment = make([]float32, len(st.moment))
+		tri := d * (d + 1) / 2
+		st.Moment = make([]float32, st.Groups*tri)
 		for g := 0; g < st.Groups; g++ {
 			mom := st.moment[g*d*d : (g+1)*d*d]
-			out := st.Moment[g*d*d : (g+1)*d*d]
+			out := st.Moment[g*tri : (g+1)*tri]
+			k := 0
 			for i := 0; i < d; i++ {
 				for j := i; j < d; j++ {
-					v := float32(mom[i*d+j] / st.Patches)
-					out[i*d+j], out[j*d+i] = v, v
+					out[k] = float32(mom[i*d+j] / st.Patches)
+					k++
 				}
 			}
 		}
 	}
 	st.sum, st.moment = nil, nil
+}
+
+// HasMoment reports whether the second moments were kept.
+func (st *PatchStats) HasMoment() bool {
+	return st.Moment != nil && len(st.Moment) == st.Groups*st.Dims*(st.Dims+1)/2
+}
+
+// At returns the second moment E[x_i·x_j] of group g (HasMoment must hold).
+func (st *PatchStats) At(g, i, j int) float32 {
+	if i > j {
+		i, j = j, i
+	}
+	d := st.Dims
+	// Row i of the upper triangle starts after i rows of d, d-1, ... values.
+	return st.Moment[g*d*(d+1)/2+i*d-i*(i-1)/2+(j-i)]
+}
+
+// Float32s is a []float32 that encodes to JSON as a base64 string of its
+// little-endian bytes (a quarter of the size of decimal numbers).
+type Float32s []float32
+
+// MarshalJSON encodes f as base64.
+func (f Float32s) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 4*len(f))
+	for i, v := range f {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return json.Marshal(b)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote.
+func (f *Float32s) UnmarshalJSON(data []byte) error {
+	var b []byte
+	if err := json.Unmarshal(data, &b); err != nil {
+		return err
+	}
+	if len(b)%4 != 0 {
+		return fmt.Errorf("float32 data of %d bytes", len(b))
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	*f = out
+	return nil
 }

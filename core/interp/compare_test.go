@@ -6,8 +6,8 @@ import (
 	"math"
 	"testing"
 
-	"litequant/core/internal/runtimetest"
 	"litequant/core/npy"
+	"litequant/core/runtimetest"
 	"litequant/core/samples"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"

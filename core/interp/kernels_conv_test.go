@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
 	fb "litequant/core/schema/tflitefb"

@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"litequant/core/internal/runtimetest"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
+	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"litequant/core/npy"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"

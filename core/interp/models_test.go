@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"litequant/core/internal/fixtures"
-	"litequant/core/internal/runtimetest"
+	"litequant/core/fixtures"
 	"litequant/core/npy"
+	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

@@ -6,13 +6,19 @@
 // TensorFlow Lite's tools/optimize/operator_property.cc serves its quantizer.
 //
 // Adding an operator is one entry in the specs table (spec.go) plus tests.
-// Later modes add fields to [Spec] (full-integer constraints and kernels);
-// an operator without an entry has no weights as far as quantization knows.
+// An entry says which inputs are weights and biases, how the operator runs
+// under dynamic-range quantization ([Dynamic]) and under full-integer
+// quantization ([Full]: which integer kernels exist and from which
+// operator version, which inputs carry activations, and the kernels'
+// constraints on scales and zero points). An operator without an entry has
+// no weights and no integer kernel as far as quantization knows: it stays
+// float.
 //
-// The dynamic-range facts describe the TensorFlow Lite runtime litequant
-// tests against (the WebAssembly build in @tensorflow/tfjs-tflite, a
-// TensorFlow Lite 2.1x runtime); each entry says which kernel it was checked
-// against.
+// The facts describe the TensorFlow Lite runtime litequant tests against
+// (the WebAssembly build in @tensorflow/tfjs-tflite 0.0.1-alpha.10, whose
+// operator registrations match TensorFlow Lite 2.9: see
+// opversion.PinnedMax); each entry says which kernel it was checked
+// against, and the integer kernels were each run in it.
 package opspec
 
 import (
@@ -40,6 +46,11 @@ type Spec struct {
 	// Dynamic describes the operator under dynamic-range quantization (int8
 	// weights, float activations).
 	Dynamic Dynamic
+
+	// Full describes the operator under full-integer quantization (int8 or
+	// int16 activations); the zero value means it has no integer kernel
+	// and stays float.
+	Full Full
 }
 
 // Weight is one weight input of an operator.
@@ -116,7 +127,7 @@ type Dynamic struct {
 }
 
 // Lookup returns the spec of a builtin operator, or nil when the table has
-// none (the operator has no weights for quantization to act on).
+// none (the operator has no weights and no integer kernel).
 func Lookup(op fb.BuiltinOperator) *Spec {
 	return byOp[op]
 }
@@ -143,6 +154,14 @@ func (s *Spec) Weight(input int) (Weight, bool) {
 		}
 	}
 	return Weight{}, false
+}
+
+// WeightsOrNil returns the spec's weights; nil for a nil spec.
+func (s *Spec) WeightsOrNil() []Weight {
+	if s == nil {
+		return nil
+	}
+	return s.Weights
 }
 
 // IsBias reports whether input position input holds a bias.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"litequant/core/modelbuild"
+	"litequant/core/opversion"
 	fb "litequant/core/schema/tflitefb"
 )
 
@@ -26,8 +27,14 @@ var optionsOf = map[fb.BuiltinOperator]any{
 
 func TestTableIsConsistent(t *testing.T) {
 	all := All()
-	if len(all) != len(optionsOf) {
-		t.Errorf("table has %d specs, test knows %d operators: add the new operator's options to optionsOf", len(all), len(optionsOf))
+	withWeights := 0
+	for _, s := range all {
+		if len(s.Weights) > 0 {
+			withWeights++
+		}
+	}
+	if withWeights != len(optionsOf) {
+		t.Errorf("table has %d specs with weights, test knows %d operators: add the new operator's options to optionsOf", withWeights, len(optionsOf))
 	}
 	for i, s := range all {
 		if i > 0 && all[i-1].Op >= s.Op {
@@ -37,7 +44,10 @@ func TestTableIsConsistent(t *testing.T) {
 			t.Errorf("Lookup(%s) does not return its entry", s.Name())
 		}
 		if len(s.Weights) == 0 {
-			t.Errorf("%s: no weights", s.Name())
+			if s.Full.Int8 == 0 && s.Full.Int16 == 0 {
+				t.Errorf("%s: no weights and no integer kernel: the entry says nothing", s.Name())
+			}
+			continue
 		}
 		seen := map[int]string{}
 		for _, w := range s.Weights {
@@ -78,8 +88,15 @@ func TestTableIsConsistent(t *testing.T) {
 			t.Errorf("%s: AsymmetricInputs = %v but its options have the field: %v", s.Name(), s.Dynamic.AsymmetricInputs, hasAsym)
 		}
 	}
-	if Lookup(fb.BuiltinOperatorADD) != nil {
-		t.Error("ADD has no weights, want no entry")
+	if add := Lookup(fb.BuiltinOperatorADD); add == nil || len(add.Weights) > 0 || add.WeightsOrNil() != nil {
+		t.Error("ADD: want an entry without weights")
+	}
+	if Lookup(fb.BuiltinOperatorDIV) != nil {
+		t.Error("DIV has no integer kernel in the runtime, want no entry")
+	}
+	var none *Spec
+	if none.WeightsOrNil() != nil || none.Role(0) != Other {
+		t.Error("nil spec has weights or roles")
 	}
 	var nilSpec *Spec
 	if _, ok := nilSpec.Weight(1); ok || nilSpec.IsBias(2) {
@@ -188,5 +205,137 @@ func TestSupports(t *testing.T) {
 	}
 	if !fc(fb.FullyConnectedOptionsWeightsFormatDEFAULT, 2) || fc(fb.FullyConnectedOptionsWeightsFormatSHUFFLED4x16INT8, 2) || fc(fb.FullyConnectedOptionsWeightsFormatDEFAULT, 3) {
 		t.Error("FULLY_CONNECTED: hybrid only for default-format 2-D weights")
+	}
+}
+
+// The full-integer facts the quantizer relies on (see spec.go), and what
+// every entry must satisfy. TestFullOperators in package quant runs each
+// entry in the real runtime.
+func TestFullFacts(t *testing.T) {
+	for _, s := range All() {
+		f := &s.Full
+		for _, v := range []int32{f.Int8, f.Int16} {
+			if max, ok := opversion.PinnedMax(s.Op); ok && v > max {
+				t.Errorf("%s: integer kernel at version %d, the pinned runtime registers up to %d", s.Name(), v, max)
+			}
+		}
+		if f.Int8 == 0 && f.Int16 != 0 {
+			t.Errorf("%s: int16 kernel without an int8 one", s.Name())
+		}
+		if f.Int8 == 0 {
+			continue
+		}
+		if len(f.Inputs) == 0 && !f.AllInputs {
+			t.Errorf("%s: integer kernel but no activation input", s.Name())
+		}
+		if f.SameScale && (f.Output8 != nil || f.IntegerOutputs) {
+			t.Errorf("%s: same-scale and fixed or integer outputs", s.Name())
+		}
+		for _, w := range s.Weights {
+			if !f.IsInput(w.Input) && f.WeightScales != PerTensor && w.ChannelAxis < 0 {
+				t.Errorf("%s: per-channel weights without a channel axis", s.Name())
+			}
+		}
+		for _, b := range s.Biases {
+			if s.Role(b) != BiasRole {
+				t.Errorf("%s: bias %d has role %v", s.Name(), b, s.Role(b))
+			}
+		}
+		if f.Kernel(fb.TensorTypeINT8) != f.Int8 || f.Kernel(fb.TensorTypeINT16) != f.Int16 || f.Kernel(fb.TensorTypeFLOAT32) != 0 {
+			t.Errorf("%s: Kernel() disagrees with the fields", s.Name())
+		}
+	}
+	fixed := []struct {
+		op  fb.BuiltinOperator
+		p8  Params
+		p16 *Params
+	}{
+		{fb.BuiltinOperatorSOFTMAX, Params{1.0 / 256, -128}, &Params{1.0 / 32768, 0}},
+		{fb.BuiltinOperatorLOGISTIC, Params{1.0 / 256, -128}, &Params{1.0 / 32768, 0}},
+		{fb.BuiltinOperatorTANH, Params{1.0 / 128, 0}, &Params{1.0 / 32768, 0}},
+		{fb.BuiltinOperatorLOG_SOFTMAX, Params{16.0 / 256, 127}, nil},
+		{fb.BuiltinOperatorL2_NORMALIZATION, Params{1.0 / 128, 0}, nil},
+	}
+	for _, x := range fixed {
+		f := Lookup(x.op).Full
+		if got := f.FixedOutput(fb.TensorTypeINT8); got == nil || *got != x.p8 {
+			t.Errorf("%v: int8 output %v, want %v", fb.EnumNamesBuiltinOperator[x.op], got, x.p8)
+		}
+		if got := f.FixedOutput(fb.TensorTypeINT16); (got == nil) != (x.p16 == nil) || got != nil && *got != *x.p16 {
+			t.Errorf("%v: int16 output %v, want %v", fb.EnumNamesBuiltinOperator[x.op], got, x.p16)
+		}
+	}
+	same := []fb.BuiltinOperator{fb.BuiltinOperatorMAX_POOL_2D, fb.BuiltinOperatorAVERAGE_POOL_2D, fb.BuiltinOperatorRESHAPE,
+		fb.BuiltinOperatorSQUEEZE, fb.BuiltinOperatorEXPAND_DIMS, fb.BuiltinOperatorTRANSPOSE, fb.BuiltinOperatorCONCATENATION,
+		fb.BuiltinOperatorPAD, fb.BuiltinOperatorPADV2, fb.BuiltinOperatorSLICE, fb.BuiltinOperatorSTRIDED_SLICE,
+		fb.BuiltinOperatorGATHER, fb.BuiltinOperatorRESIZE_BILINEAR, fb.BuiltinOperatorRESIZE_NEAREST_NEIGHBOR,
+		fb.BuiltinOperatorSPACE_TO_DEPTH, fb.BuiltinOperatorDEPTH_TO_SPACE, fb.BuiltinOperatorSPLIT, fb.BuiltinOperatorSPLIT_V,
+		fb.BuiltinOperatorPACK, fb.BuiltinOperatorUNPACK, fb.BuiltinOperatorMAXIMUM, fb.BuiltinOperatorMINIMUM}
+	for _, op := range same {
+		if s := Lookup(op); s == nil || !s.Full.SameScale {
+			t.Errorf("%v: want same-scale", fb.EnumNamesBuiltinOperator[op])
+		}
+	}
+	weights := []struct {
+		op     fb.BuiltinOperator
+		scales Scales
+		axis   int
+		int16  int32
+	}{
+		{fb.BuiltinOperatorCONV_2D, PerChannelOrTensor, 0, 4},
+		{fb.BuiltinOperatorDEPTHWISE_CONV_2D, PerChannelOnly, 3, 5},
+		{fb.BuiltinOperatorTRANSPOSE_CONV, PerChannelOrTensor, 0, 2},
+		// Per-tensor: the pinned runtime refuses FULLY_CONNECTED version 12.
+		{fb.BuiltinOperatorFULLY_CONNECTED, PerTensor, 0, 7},
+	}
+	for _, w := range weights {
+		s := Lookup(w.op)
+		if s.Full.WeightScales != w.scales || s.Weights[0].ChannelAxis != w.axis || s.Full.Int16 != w.int16 || s.Role(s.Weights[0].Input) != WeightRole {
+			t.Errorf("%s: weights %v axis %d int16 v%d", s.Name(), s.Full.WeightScales, s.Weights[0].ChannelAxis, s.Full.Int16)
+		}
+	}
+	for _, op := range []fb.BuiltinOperator{fb.BuiltinOperatorEMBEDDING_LOOKUP, fb.BuiltinOperatorSVDF, fb.BuiltinOperatorRNN,
+		fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN, fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM} {
+		if Lookup(op).Full.Int8 != 0 {
+			t.Errorf("%v: no integer kernel expected", fb.EnumNamesBuiltinOperator[op])
+		}
+	}
+	// GATHER and BATCH_MATMUL read their "weights" as activations.
+	if Lookup(fb.BuiltinOperatorGATHER).Role(0) != Activation || Lookup(fb.BuiltinOperatorBATCH_MATMUL).Role(1) != Activation {
+		t.Error("GATHER params / BATCH_MATMUL operands should be activations")
+	}
+	if Lookup(fb.BuiltinOperatorSPLIT).Role(0) != Other || Lookup(fb.BuiltinOperatorSPLIT).Role(1) != Activation {
+		t.Error("SPLIT: input 0 is the axis, input 1 the data")
+	}
+}
+
+func TestFullPrepare(t *testing.T) {
+	for _, code := range []fb.BuiltinOperator{fb.BuiltinOperatorADD, fb.BuiltinOperatorSUB} {
+		for _, opts := range []any{nil, &fb.AddOptionsT{PotScaleInt16: true}, &fb.SubOptionsT{PotScaleInt16: true}} {
+			op := &fb.OperatorT{}
+			if opts != nil {
+				op.BuiltinOptions = &fb.BuiltinOptionsT{Value: opts}
+			}
+			if _, isAdd := opts.(*fb.AddOptionsT); opts != nil && isAdd != (code == fb.BuiltinOperatorADD) {
+				continue
+			}
+			Lookup(code).Full.Prepare(op, fb.TensorTypeINT8)
+			if op.BuiltinOptions != nil && opts == nil {
+				t.Errorf("%v: int8 touched the options", code)
+			}
+			Lookup(code).Full.Prepare(op, fb.TensorTypeINT16)
+			switch o := op.BuiltinOptions.Value.(type) {
+			case *fb.AddOptionsT:
+				if code != fb.BuiltinOperatorADD || o.PotScaleInt16 {
+					t.Errorf("%v: options %+v", code, o)
+				}
+			case *fb.SubOptionsT:
+				if code != fb.BuiltinOperatorSUB || o.PotScaleInt16 {
+					t.Errorf("%v: options %+v", code, o)
+				}
+			default:
+				t.Errorf("%v: options %T", code, o)
+			}
+		}
 	}
 }

@@ -13,7 +13,8 @@
 // operators and type combinations litequant produces (hybrid
 // FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, BATCH_MATMUL,
 // EMBEDDING_LOOKUP, SVDF, RNN and LSTM; int8 GATHER; DEQUANTIZE of int8 and
-// float16; int8 and int16 forms of the common operators), with one
+// float16; the int8 and int16 forms of every operator the full-integer
+// passes quantize), with one
 // deliberate difference: where op_version.cc returns the first feature that
 // matches, [Required] returns the highest version among all the features
 // the operator uses, so an operator needing two features gets a version
@@ -341,6 +342,39 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		fb.BuiltinOperatorGREATER, fb.BuiltinOperatorLESS_EQUAL, fb.BuiltinOperatorSQUARED_DIFFERENCE,
 		fb.BuiltinOperatorDEPTH_TO_SPACE, fb.BuiltinOperatorSPACE_TO_DEPTH:
 		v.need(int8In, 2)
+	case fb.BuiltinOperatorEQUAL:
+		v.need(int16In, 4)
+		v.need(in0 == fb.TensorTypeSTRING, 3)
+		v.need(int8In, 2)
+	case fb.BuiltinOperatorNOT_EQUAL:
+		v.need(in0 == fb.TensorTypeSTRING, 3)
+		v.need(int8In, 2)
+	case fb.BuiltinOperatorLESS, fb.BuiltinOperatorGREATER_EQUAL:
+		v.need(int16In, 3)
+		v.need(int8In, 2)
+	case fb.BuiltinOperatorSELECT:
+		// Input 0 is the BOOL condition: op_version.cc tests it for INT8,
+		// which it never is; the int8 kernel arrived with version 2, so
+		// litequant tests the values (input 1).
+		v.need(in0 == fb.TensorTypeUINT32, 4)
+		v.need(s.rank(0) == 5 || s.rank(1) == 5 || s.rank(2) == 5, 3)
+		v.need(s.in(1) == fb.TensorTypeINT8, 2)
+	case fb.BuiltinOperatorSELECT_V2:
+		v.need(in0 == fb.TensorTypeUINT32, 2)
+	case fb.BuiltinOperatorSPACE_TO_BATCH_ND, fb.BuiltinOperatorBATCH_TO_SPACE_ND:
+		v.need(int16In, 4)
+		v.need(s.rank(0) != 4, 3)
+		v.need(int8In, 2)
+	case fb.BuiltinOperatorTILE:
+		v.need(int8In, 3)
+		v.need(in0 == fb.TensorTypeSTRING, 2)
+	case fb.BuiltinOperatorGATHER_ND:
+		v.need(in0 == fb.TensorTypeBOOL, 5)
+		v.need(s.in(1) == fb.TensorTypeINT16, 4)
+		v.need(int16In, 3)
+		v.need(in0 == fb.TensorTypeSTRING, 2)
+	case fb.BuiltinOperatorL2_NORMALIZATION:
+		v.need(s.out(0) == fb.TensorTypeINT8, 2)
 	}
 	return int32(v)
 }

@@ -111,6 +111,25 @@ func TestRequired(t *testing.T) {
 		{name: "pad int8", op: fb.BuiltinOperatorPAD, ins: []fb.TensorType{i8, i32}, out: i8, want: 2},
 		{name: "reshape int8", op: fb.BuiltinOperatorRESHAPE, ins: []fb.TensorType{i8, i32}, out: i8, want: 1},
 		{name: "custom", op: fb.BuiltinOperatorCUSTOM, ins: []fb.TensorType{i8}, out: i8, want: 1},
+		// The int8 and int16 forms the full-integer passes produce.
+		{name: "equal int8", op: fb.BuiltinOperatorEQUAL, ins: []fb.TensorType{i8, i8}, out: fb.TensorTypeBOOL, want: 2},
+		{name: "not_equal int8", op: fb.BuiltinOperatorNOT_EQUAL, ins: []fb.TensorType{i8, i8}, out: fb.TensorTypeBOOL, want: 2},
+		{name: "less int8", op: fb.BuiltinOperatorLESS, ins: []fb.TensorType{i8, i8}, out: fb.TensorTypeBOOL, want: 2},
+		{name: "greater_equal int16", op: fb.BuiltinOperatorGREATER_EQUAL, ins: []fb.TensorType{i16, i16}, out: fb.TensorTypeBOOL, want: 3},
+		{name: "select int8", op: fb.BuiltinOperatorSELECT, ins: []fb.TensorType{fb.TensorTypeBOOL, i8, i8}, out: i8, want: 2},
+		{name: "select int16", op: fb.BuiltinOperatorSELECT, ins: []fb.TensorType{fb.TensorTypeBOOL, i16, i16}, out: i16, want: 1},
+		{name: "select_v2 int8", op: fb.BuiltinOperatorSELECT_V2, ins: []fb.TensorType{fb.TensorTypeBOOL, i8, i8}, out: i8, want: 1},
+		{name: "space_to_batch int8", op: fb.BuiltinOperatorSPACE_TO_BATCH_ND, ins: []fb.TensorType{i8, i32, i32}, out: i8,
+			shapes: map[int][]int32{0: {4, 4, 4, 2}}, want: 2},
+		{name: "batch_to_space 3-D", op: fb.BuiltinOperatorBATCH_TO_SPACE_ND, ins: []fb.TensorType{f32, i32, i32}, out: f32,
+			shapes: map[int][]int32{0: {4, 4, 2}}, want: 3},
+		{name: "tile int8", op: fb.BuiltinOperatorTILE, ins: []fb.TensorType{i8, i32}, out: i8, want: 3},
+		{name: "gather_nd int8", op: fb.BuiltinOperatorGATHER_ND, ins: []fb.TensorType{i8, i32}, out: i8, want: 1},
+		{name: "gather_nd int16", op: fb.BuiltinOperatorGATHER_ND, ins: []fb.TensorType{i16, i32}, out: i16, want: 3},
+		{name: "l2_normalization int8", op: fb.BuiltinOperatorL2_NORMALIZATION, ins: []fb.TensorType{i8}, out: i8, want: 2},
+		{name: "sub int16 general scale", op: fb.BuiltinOperatorSUB, opts: &fb.SubOptionsT{}, ins: []fb.TensorType{i16, i16}, out: i16, want: 5},
+		{name: "quantize int8 to int8", op: fb.BuiltinOperatorQUANTIZE, ins: []fb.TensorType{i8}, out: i8, want: 1},
+		{name: "quantize uint8 to int8", op: fb.BuiltinOperatorQUANTIZE, ins: []fb.TensorType{fb.TensorTypeUINT8}, out: i8, want: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

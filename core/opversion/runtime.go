@@ -131,3 +131,51 @@ var runtimeVersions = map[fb.BuiltinOperator][]string{
 	fb.BuiltinOperatorWHILE:                        {"1.15.0"},
 	fb.BuiltinOperatorZEROS_LIKE:                   {"1.12.0"},
 }
+
+// PinnedRuntime is the runtime litequant's tests run every model in: the
+// WebAssembly TensorFlow Lite of @tensorflow/tfjs-tflite 0.0.1-alpha.10
+// (scripts/package.json), whose registrations match TensorFlow Lite 2.9.
+const PinnedRuntime = "tfjs-tflite 0.0.1-alpha.10"
+
+// pinnedMax is the highest version of each builtin operator the pinned
+// runtime registers, measured by loading one-operator models of every
+// version into it (an unregistered version fails with "Didn't find op for
+// builtin opcode"). Operators not listed were not measured; BROADCAST_TO
+// is not registered at all.
+var pinnedMax = map[fb.BuiltinOperator]int32{
+	fb.BuiltinOperatorABS: 4, fb.BuiltinOperatorADD: 4, fb.BuiltinOperatorARG_MAX: 3, fb.BuiltinOperatorARG_MIN: 3,
+	fb.BuiltinOperatorAVERAGE_POOL_2D: 3, fb.BuiltinOperatorBATCH_MATMUL: 4, fb.BuiltinOperatorBATCH_TO_SPACE_ND: 3,
+	fb.BuiltinOperatorBROADCAST_TO: 0, fb.BuiltinOperatorCAST: 4, fb.BuiltinOperatorCONCATENATION: 3,
+	fb.BuiltinOperatorCONV_2D: 6, fb.BuiltinOperatorCOS: 1, fb.BuiltinOperatorCUMSUM: 1,
+	fb.BuiltinOperatorDEPTH_TO_SPACE: 2, fb.BuiltinOperatorDEPTHWISE_CONV_2D: 6, fb.BuiltinOperatorDEQUANTIZE: 5,
+	fb.BuiltinOperatorDIV: 2, fb.BuiltinOperatorELU: 1, fb.BuiltinOperatorEMBEDDING_LOOKUP: 3, fb.BuiltinOperatorEQUAL: 3,
+	fb.BuiltinOperatorEXP: 1, fb.BuiltinOperatorEXPAND_DIMS: 1, fb.BuiltinOperatorFILL: 3, fb.BuiltinOperatorFLOOR: 1,
+	fb.BuiltinOperatorFULLY_CONNECTED: 9, fb.BuiltinOperatorGATHER: 5, fb.BuiltinOperatorGATHER_ND: 3,
+	fb.BuiltinOperatorGELU: 2, fb.BuiltinOperatorGREATER: 2, fb.BuiltinOperatorGREATER_EQUAL: 2,
+	fb.BuiltinOperatorHARD_SWISH: 1, fb.BuiltinOperatorL2_NORMALIZATION: 2, fb.BuiltinOperatorL2_POOL_2D: 1,
+	fb.BuiltinOperatorLEAKY_RELU: 2, fb.BuiltinOperatorLESS: 2, fb.BuiltinOperatorLESS_EQUAL: 2,
+	fb.BuiltinOperatorLOCAL_RESPONSE_NORMALIZATION: 1, fb.BuiltinOperatorLOG: 1, fb.BuiltinOperatorLOG_SOFTMAX: 2,
+	fb.BuiltinOperatorLOGISTIC: 3, fb.BuiltinOperatorMAX_POOL_2D: 3, fb.BuiltinOperatorMAXIMUM: 4,
+	fb.BuiltinOperatorMEAN: 3, fb.BuiltinOperatorMINIMUM: 4, fb.BuiltinOperatorMIRROR_PAD: 2, fb.BuiltinOperatorMUL: 6,
+	fb.BuiltinOperatorNEG: 1, fb.BuiltinOperatorNOT_EQUAL: 3, fb.BuiltinOperatorONE_HOT: 1, fb.BuiltinOperatorPACK: 3,
+	fb.BuiltinOperatorPAD: 4, fb.BuiltinOperatorPADV2: 4, fb.BuiltinOperatorPOW: 1, fb.BuiltinOperatorPRELU: 1,
+	fb.BuiltinOperatorQUANTIZE: 3, fb.BuiltinOperatorREDUCE_MAX: 3, fb.BuiltinOperatorREDUCE_MIN: 3,
+	fb.BuiltinOperatorREDUCE_PROD: 2, fb.BuiltinOperatorRELU: 3, fb.BuiltinOperatorRELU6: 3,
+	fb.BuiltinOperatorRELU_N1_TO_1: 1, fb.BuiltinOperatorRESHAPE: 1, fb.BuiltinOperatorRESIZE_BILINEAR: 4,
+	fb.BuiltinOperatorRESIZE_NEAREST_NEIGHBOR: 4, fb.BuiltinOperatorREVERSE_V2: 3, fb.BuiltinOperatorRSQRT: 2,
+	fb.BuiltinOperatorSELECT: 2, fb.BuiltinOperatorSELECT_V2: 1, fb.BuiltinOperatorSIN: 1, fb.BuiltinOperatorSLICE: 5,
+	fb.BuiltinOperatorSOFTMAX: 3, fb.BuiltinOperatorSPACE_TO_BATCH_ND: 3, fb.BuiltinOperatorSPACE_TO_DEPTH: 2,
+	fb.BuiltinOperatorSPLIT: 4, fb.BuiltinOperatorSPLIT_V: 2, fb.BuiltinOperatorSQRT: 1, fb.BuiltinOperatorSQUARE: 1,
+	fb.BuiltinOperatorSQUARED_DIFFERENCE: 2, fb.BuiltinOperatorSQUEEZE: 2, fb.BuiltinOperatorSTRIDED_SLICE: 6,
+	fb.BuiltinOperatorSUB: 5, fb.BuiltinOperatorSUM: 2, fb.BuiltinOperatorSVDF: 4, fb.BuiltinOperatorTANH: 3,
+	fb.BuiltinOperatorTILE: 3, fb.BuiltinOperatorTOPK_V2: 2, fb.BuiltinOperatorTRANSPOSE: 5,
+	fb.BuiltinOperatorTRANSPOSE_CONV: 3, fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM: 3, fb.BuiltinOperatorUNPACK: 4,
+	fb.BuiltinOperatorZEROS_LIKE: 1,
+}
+
+// PinnedMax returns the highest version of op the pinned runtime registers
+// and whether that was measured (0 with true: not registered at all).
+func PinnedMax(op fb.BuiltinOperator) (int32, bool) {
+	v, ok := pinnedMax[op]
+	return v, ok
+}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"litequant/core/tflite"
 )
 

@@ -71,6 +71,16 @@ func Dynamic(m *tflite.Model, opts Options) (*Report, error) {
 type pass func(g *graph, opts Options, r *Report) (apply func(), noop string)
 
 func run(m *tflite.Model, opts Options, mode string, p pass) (*Report, error) {
+	return runE(m, opts, mode, func(g *graph, opts Options, r *Report) (func(), string, error) {
+		apply, noop := p(g, opts, r)
+		return apply, noop, nil
+	})
+}
+
+// passE is a pass whose analysis can fail.
+type passE func(g *graph, opts Options, r *Report) (apply func(), noop string, err error)
+
+func runE(m *tflite.Model, opts Options, mode string, p passE) (*Report, error) {
 	start := time.Now()
 	if fullyQuantized(m) {
 		what := map[string]string{"dynamic": "dynamic-range"}[mode]
@@ -86,7 +96,10 @@ func run(m *tflite.Model, opts Options, mode string, p pass) (*Report, error) {
 	r := &Report{Mode: mode, MinWeightElements: opts.minElements(), SizeBefore: len(before),
 		Weights: []Weight{}, FloatOps: []FloatOp{}, OpVersions: []opversion.Raise{}}
 	g := newGraph(m)
-	apply, noop := p(g, opts, r)
+	apply, noop, err := p(g, opts, r)
+	if err != nil {
+		return nil, err
+	}
 	if apply == nil {
 		if !opts.AllowNoop {
 			return nil, fmt.Errorf("%w: %s", ErrNothingToDo, noop)
@@ -103,6 +116,9 @@ func run(m *tflite.Model, opts Options, mode string, p pass) (*Report, error) {
 	g.commit()
 	compactBuffers(m)
 	r.finish(g)
+	if r.finishFull != nil {
+		r.finishFull()
+	}
 	after, err := m.Save()
 	if err != nil {
 		return nil, fmt.Errorf("internal error: the quantized model does not save: %w", err)
@@ -134,8 +150,8 @@ func planDynamic(g *graph, opts Options, r *Report) (func(), string) {
 	for si, info := range g.sgs {
 		for oi, op := range info.sg.Operators {
 			spec := opspec.Lookup(m.Builtin(op))
-			if spec == nil {
-				continue
+			if len(spec.WeightsOrNil()) == 0 {
+				continue // no weights (nil spec, or an entry for full-integer only)
 			}
 			weightOps++
 			key := opKey{si, oi}
@@ -346,7 +362,9 @@ func sortedKeys(m map[string]int) []string {
 func specNames() string {
 	var names []string
 	for _, s := range opspec.All() {
-		names = append(names, s.Name())
+		if len(s.Weights) > 0 {
+			names = append(names, s.Name())
+		}
 	}
 	return strings.Join(names, ", ")
 }

@@ -101,7 +101,7 @@ func planFloat16(g *graph, opts Options, r *Report) (func(), string) {
 	for _, u := range left {
 		for i, key := range u.readers {
 			op := m.Subgraphs[key.sg].Operators[key.op]
-			if opspec.Lookup(m.Builtin(op)) == nil && strings.Contains(u.reason, "fewer than") {
+			if len(opspec.Lookup(m.Builtin(op)).WeightsOrNil()) == 0 && strings.Contains(u.reason, "fewer than") {
 				continue // small constants of weightless operators: not worth a line each
 			}
 			r.floatOps = append(r.floatOps, pendingFloatOp{key: key, name: m.OpName(op),

@@ -26,7 +26,44 @@ type Options struct {
 	// AllowNoop: when the model has nothing to quantize, return a Report
 	// with Noop set (and the model untouched) instead of ErrNothingToDo.
 	AllowNoop bool
+
+	// Full-integer passes only (Full).
+	//
+	// InputType and OutputType are the types of the model's float inputs
+	// and outputs after the pass: FLOAT32 (the zero value; QUANTIZE and
+	// DEQUANTIZE operators convert at the boundary), INT8 or UINT8 (int8
+	// mode), INT16 (16x8 mode).
+	InputType, OutputType fb.TensorType
+	// IntegerOnly makes any operator left float an error that lists them
+	// all (TensorFlow's supported_ops=[TFLITE_BUILTINS_INT8]).
+	IntegerOnly bool
+	// PlainWeights rounds every weight to the nearest step and keeps the
+	// biases as trained, as TensorFlow's converter does, even when the
+	// ranges carry input-patch statistics (which otherwise tune the
+	// rounding and correct the biases: see Full).
+	PlainWeights bool
+	// InputStats (uint8 mode only) give the model inputs' parameters as
+	// TensorFlow's quantized_input_stats: real = (q - Mean) / Std, so
+	// scale 1/Std and zero point round(Mean). Either one per float input
+	// of the model in order (Name empty) or by input name. Without them,
+	// the inputs' parameters come from their ranges like any activation.
+	InputStats []InputStat
+	// DefaultRange, when set, is the range of every activation no other
+	// source gives one (TensorFlow's default_ranges_stats); the report
+	// warns which.
+	DefaultRange *MinMax
 }
+
+// InputStat is one --input-stats: the mean and standard deviation the
+// uint8 input values had in training, for the input Name ("" for the
+// next input in order).
+type InputStat struct {
+	Name      string
+	Mean, Std float32
+}
+
+// MinMax is a float range.
+type MinMax struct{ Min, Max float32 }
 
 func (o Options) minElements() int {
 	if o.MinWeightElements <= 0 {

@@ -32,8 +32,46 @@ type Report struct {
 	SizeAfter         int     `json:"size_after"`
 	ElapsedMS         float64 `json:"elapsed_ms"`
 
+	// Full-integer modes (int8, int16x8) only.
+	//
+	// InputType and OutputType are the model's input and output types.
+	InputType  string `json:"input_type,omitempty"`
+	OutputType string `json:"output_type,omitempty"`
+	// IntegerOps counts the operators running integer kernels; AddedOps
+	// the QUANTIZE and DEQUANTIZE operators added around float operators
+	// and model I/O.
+	IntegerOps int `json:"integer_ops,omitempty"`
+	AddedOps   int `json:"added_ops,omitempty"`
+	// Activations lists every integer activation tensor of the output
+	// model with its parameters and where they came from.
+	Activations []Activation `json:"activations,omitempty"`
+	// Warnings are things the user should know about the result, such
+	// as the tensors --default-range was used for.
+	Warnings []string `json:"warnings,omitempty"`
+
 	floatOps []pendingFloatOp
 	pending  []pendingWeight
+	// finishFull, when set, completes a full-integer report after commit.
+	finishFull func()
+}
+
+// Activation is one integer activation tensor of a full-integer model.
+type Activation struct {
+	Tensor    string  `json:"tensor"`
+	Subgraph  int     `json:"subgraph"`
+	Type      string  `json:"type"`
+	Scale     float32 `json:"scale"`
+	ZeroPoint int64   `json:"zero_point"`
+	// Min and Max are the range the parameters were computed from (the
+	// calibrated range of the float tensor, or a union of ranges); absent
+	// when the parameters are fixed by the kernel or shared with an
+	// input.
+	Min *float32 `json:"min,omitempty"`
+	Max *float32 `json:"max,omitempty"`
+	// Source says where the parameters come from: "calibration", "fixed
+	// by SOFTMAX", "same as input \"x\"", "shared by the inputs and
+	// outputs of CONCATENATION", "model input", ...
+	Source string `json:"source"`
 }
 
 // Weight is one quantized weight buffer. Tensors in several subgraphs (or
@@ -210,6 +248,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
+	if r.InputType != "" {
+		r.writeFullText(&b)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	perChannel := 0
 	for _, x := range r.Weights {
 		if x.Granularity == "per-channel" {
@@ -279,4 +322,53 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return "..." + s[len(s)-n+3:]
+}
+
+// writeFullText prints a full-integer report.
+func (r *Report) writeFullText(b *strings.Builder) {
+	perChannel := 0
+	for _, x := range r.Weights {
+		if x.Granularity == "per-channel" {
+			perChannel++
+		}
+	}
+	ratio := 0.0
+	if r.SizeBefore > 0 {
+		ratio = float64(r.SizeAfter) / float64(r.SizeBefore)
+	}
+	fmt.Fprintf(b, "%s: %d operator(s) on integer kernels, %d left float, %d QUANTIZE/DEQUANTIZE added; %d constant(s) quantized (%d per-channel); %d -> %d bytes (%.3f); %.1f ms\n",
+		r.Mode, r.IntegerOps, len(r.FloatOps), r.AddedOps, len(r.Weights), perChannel, r.SizeBefore, r.SizeAfter, ratio, r.ElapsedMS)
+	fmt.Fprintf(b, "model input %s, output %s\n", r.InputType, r.OutputType)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ACTIVATION\tTYPE\tSCALE\tZERO POINT\tRANGE\tFROM")
+	for _, a := range r.Activations {
+		rng := ""
+		if a.Min != nil && a.Max != nil {
+			rng = fmt.Sprintf("%.4g..%.4g", *a.Min, *a.Max)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%.4g\t%d\t%s\t%s\n", shorten(a.Tensor, 40), a.Type, a.Scale, a.ZeroPoint, rng, shorten(a.Source, 48))
+	}
+	tw.Flush()
+	if len(r.FloatOps) > 0 {
+		fmt.Fprintf(b, "left float (%d):\n", len(r.FloatOps))
+		tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+		for _, f := range r.FloatOps {
+			fmt.Fprintf(tw, "  %s#%d\t%s\n", f.Name, f.Op, f.Reason)
+		}
+		tw.Flush()
+	}
+	if len(r.OpVersions) > 0 {
+		var v []string
+		for _, x := range r.OpVersions {
+			v = append(v, fmt.Sprintf("%s %d->%d", x.Op, x.From, x.To))
+		}
+		sort.Strings(v)
+		fmt.Fprintf(b, "operator versions: %s\n", strings.Join(v, ", "))
+	}
+	if r.MinRuntimeVersion != r.MinRuntimeBefore {
+		fmt.Fprintf(b, "min_runtime_version: %s -> %s\n", r.MinRuntimeBefore, r.MinRuntimeVersion)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(b, "warning: %s\n", w)
+	}
 }

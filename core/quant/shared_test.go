@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/internal/fixtures"
-	"litequant/core/internal/runtimetest"
+	"litequant/core/fixtures"
 	"litequant/core/npy"
+	"litequant/core/runtimetest"
 	"litequant/core/tflite"
 )
 

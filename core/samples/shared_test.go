@@ -1,7 +1,7 @@
 package samples
 
 import (
-	"os"
+	"litequant/core/fixtures"
 	"path/filepath"
 	"testing"
 )
@@ -10,26 +10,7 @@ import (
 // shared fixtures are absent.
 func sharedData(t *testing.T) string {
 	t.Helper()
-	// Tests run in the package's folder; the root is where go.mod is.
-	root, err := os.Getwd()
-	if err != nil {
-		t.Skipf("cannot locate the repository root: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Skip("cannot locate the repository root (no go.mod above the test's folder)")
-		}
-		root = parent
-	}
-	dir := filepath.Join(root, "..", "shared", "data")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared fixtures not found at %s (%v): skipping", dir, err)
-	}
-	return dir
+	return fixtures.Path(t, "data")
 }
 
 func TestSharedImages(t *testing.T) {

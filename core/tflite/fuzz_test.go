@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"litequant/core/tflite"
 )
 

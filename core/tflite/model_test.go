@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"litequant/core/modelbuild"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"

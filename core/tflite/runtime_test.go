@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"litequant/core/internal/fixtures"
-	"litequant/core/internal/runtimetest"
+	"litequant/core/fixtures"
+	"litequant/core/runtimetest"
 	"litequant/core/tflite"
 )
 

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"litequant/core/fixtures"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -81,24 +82,6 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// repoRoot returns the directory holding go.mod above the working directory.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: run from the repository")
-		}
-		dir = parent
-	}
-}
-
 // The four measurements, in table order.
 const (
 	mNative = iota
@@ -125,7 +108,7 @@ func median(v []float64) float64 {
 }
 
 func run(models []string, runs, rounds, warmup int) error {
-	root, err := repoRoot()
+	root, err := fixtures.RepoRoot()
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"litequant/core/fixtures"
 	"litequant/core/inspect"
-	"litequant/core/internal/fixtures"
 )
 
 // runCLI runs one command line and returns its exit status and output.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,76 +10,89 @@ import (
 	"os"
 	"regexp"
 	"regexp/syntax"
-	"sort"
 	"strings"
 
+	"litequant/core/convert"
 	"litequant/core/quant"
+	"litequant/core/samples"
 	"litequant/core/tflite"
 )
 
-const quantizeUsage = "quantize [--mode dynamic|float16] [--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] [--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
+const quantizeUsage = "quantize [--mode dynamic|float16|int8|int16x8|uint8] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
+	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
+	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
+	"[--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
 
-// quantizeMode is one --mode: the pass it runs. Later modes (int8,
-// int16x8, uint8) add entries here, and their own flags to quantizeFlags.
-type quantizeMode struct {
-	run func(m *tflite.Model, opts quant.Options) (*quant.Report, error)
-}
-
-var quantizeModes = map[string]quantizeMode{
-	"dynamic": {run: quant.Dynamic},
-	"float16": {run: quant.Float16},
-}
-
-// quantizeFlags holds the command line of `litequant quantize`.
+// quantizeFlags holds the command line of `litequant quantize`. Every flag
+// but -o, --report and --calib maps one to one onto a convert.Options field
+// (the same names, dashes for underscores), so the CLI and the browser
+// share every check.
 type quantizeFlags struct {
-	mode        string
-	out         string
-	report      string
-	minElements int
-	skipOps     string
-	skipTensors string
-	allowNoop   bool
+	opts   convert.Options
+	out    string
+	report string
+	calib  pathList
 }
+
+// pathList is a repeatable flag.
+type pathList []string
+
+func (l *pathList) String() string     { return strings.Join(*l, ",") }
+func (l *pathList) Set(v string) error { *l = append(*l, v); return nil }
 
 func (f *quantizeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.mode, "mode", "dynamic", "quantization mode: "+strings.Join(modeNames(), ", "))
+	o := &f.opts
+	fs.StringVar(&o.Mode, "mode", "dynamic", "quantization mode: dynamic, float16, int8, int16x8 or uint8")
 	fs.StringVar(&f.out, "o", "", "output model file")
 	fs.StringVar(&f.report, "report", "", "write the report as JSON to this file")
-	fs.IntVar(&f.minElements, "min-weight-elements", quant.DefaultMinWeightElements, "weights with fewer elements stay float")
-	fs.StringVar(&f.skipOps, "skip-ops", "", "comma-separated BuiltinOperator names whose weights stay float")
-	fs.StringVar(&f.skipTensors, "skip-tensors", "", "regular expression: weights whose tensor name matches stay float")
-	fs.BoolVar(&f.allowNoop, "allow-noop", false, "when there is nothing to quantize, write an unchanged copy and succeed")
+	fs.IntVar(&o.MinWeightElements, "min-weight-elements", quant.DefaultMinWeightElements, "weights with fewer elements stay float (dynamic, float16)")
+	fs.StringVar(&o.SkipOps, "skip-ops", "", "comma-separated BuiltinOperator names that stay float")
+	fs.StringVar(&o.SkipTensors, "skip-tensors", "", "regular expression: weights (and, in int8/int16x8, operators reading or writing tensors) whose name matches stay float")
+	fs.BoolVar(&o.AllowNoop, "allow-noop", false, "when there is nothing to quantize, write an unchanged copy and succeed")
+	fs.Var(&f.calib, "calib", "calibration samples: a .npy, .npz, image or .wav file, or a folder of them (repeatable; int8, int16x8, uint8)")
+	fs.IntVar(&o.CalibCount, "calib-count", 0, "use at most N calibration samples, taken evenly across the files (default: all, up to 500)")
+	fs.Func("image-mean", "image pixels p become (p - MEAN) / STD for float inputs (default 127.5)", floatFlag(&o.ImageMean))
+	fs.Func("image-std", "see --image-mean (default 127.5)", floatFlag(&o.ImageStd))
+	fs.StringVar(&o.InputType, "input-type", "", "model input type: float32 (default), int8, uint8 (int8 mode), int16 (int16x8 mode); uint8 (default) or float32 in uint8 mode")
+	fs.StringVar(&o.OutputType, "output-type", "", "model output type: as --input-type")
+	fs.Func("input-stats", "uint8 mode: MEAN,STD of a uint8 model input as in training (real = (q - MEAN) / STD): one per input in order, or NAME=MEAN,STD (repeatable)",
+		func(v string) error { o.InputStats = append(o.InputStats, v); return nil })
+	fs.StringVar(&o.DefaultRange, "default-range", "", "MIN,MAX: the range of activations with none from FAKE_QUANT operators, recorded min/max or calibration (int8, int16x8, uint8)")
+	fs.BoolVar(&o.IntegerOnly, "integer-only", false, "fail when an operator has no integer kernel instead of leaving it float")
+	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
 }
 
-// options checks the flags and turns them into quant.Options; mistakes are
-// usage errors.
-func (f *quantizeFlags) options() (quantizeMode, quant.Options, error) {
-	var opts quant.Options
-	mode, ok := quantizeModes[f.mode]
-	if !ok {
-		return mode, opts, usageError{fmt.Sprintf("unknown --mode %q: want %s", f.mode, strings.Join(modeNames(), " or "))}
-	}
-	if f.out == "" {
-		return mode, opts, usageError{"missing -o OUT.tflite"}
-	}
-	if f.minElements < 1 {
-		return mode, opts, usageError{fmt.Sprintf("--min-weight-elements must be at least 1, got %d", f.minElements)}
-	}
-	opts.MinWeightElements = f.minElements
-	ops, err := quant.ParseOps(f.skipOps)
-	if err != nil {
-		return mode, opts, usageError{"--skip-ops: " + err.Error()}
-	}
-	opts.SkipOps = ops
-	if f.skipTensors != "" {
-		re, err := regexp.Compile(f.skipTensors)
-		if err != nil {
-			return mode, opts, usageError{fmt.Sprintf("--skip-tensors: invalid regular expression %q: %s", f.skipTensors, regexpProblem(err))}
+func floatFlag(dst *float32) func(string) error {
+	return func(s string) error {
+		var v float32
+		if _, err := fmt.Sscan(s, &v); err != nil {
+			return fmt.Errorf("want a number, got %q", s)
 		}
-		opts.SkipTensors = re
+		*dst = v
+		return nil
 	}
-	opts.AllowNoop = f.allowNoop
-	return mode, opts, nil
+}
+
+// check validates the command line; mistakes are usage errors.
+func (f *quantizeFlags) check() error {
+	if f.out == "" {
+		return usageError{"missing -o OUT.tflite"}
+	}
+	if f.opts.MinWeightElements < 1 {
+		return usageError{fmt.Sprintf("--min-weight-elements must be at least 1, got %d", f.opts.MinWeightElements)}
+	}
+	if f.opts.SkipTensors != "" {
+		if _, err := regexp.Compile(f.opts.SkipTensors); err != nil {
+			return usageError{fmt.Sprintf("--skip-tensors: invalid regular expression %q: %s", f.opts.SkipTensors, regexpProblem(err))}
+		}
+	}
+	if err := f.opts.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	if len(f.calib) > 0 && !f.opts.NeedsCalibration() {
+		return usageError{fmt.Sprintf("--mode %s takes no --calib samples (they are for int8, int16x8 and uint8)", f.opts.Mode)}
+	}
+	return nil
 }
 
 // regexpProblem returns the syntax error's own words, without Go's
@@ -91,13 +105,32 @@ func regexpProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 }
 
-func modeNames() []string {
-	names := make([]string, 0, len(quantizeModes))
-	for n := range quantizeModes {
-		names = append(names, n)
+// forInputs describes the model's inputs for an error about calibration
+// files that could not be read: " (for input "x" (FLOAT32 [1, 4]))".
+func forInputs(model []byte) string {
+	m, err := tflite.Load(model)
+	if err != nil || len(m.Subgraphs) == 0 {
+		return ""
 	}
-	sort.Strings(names)
-	return names
+	inputs, _ := convert.ModelInputs(m)
+	var parts []string
+	for _, in := range inputs {
+		parts = append(parts, in.String())
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return " (for input " + parts[0] + ")"
+	}
+	return " (for inputs " + strings.Join(parts, ", ") + ")"
+}
+
+// cliReport is the --report JSON: the pass's report with the calibration
+// run beside it.
+type cliReport struct {
+	*quant.Report
+	Calibration *convert.CalibrationInfo `json:"calibration,omitempty"`
 }
 
 func runQuantize(args []string, stdout io.Writer) error {
@@ -111,8 +144,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{fmt.Sprintf("want one input model, got %d arguments", len(pos))}
 	}
-	mode, opts, err := f.options()
-	if err != nil {
+	if err := f.check(); err != nil {
 		return err
 	}
 	in := pos[0]
@@ -120,34 +152,39 @@ func runQuantize(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := tflite.Load(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", in, err)
+	var files []samples.File
+	if len(f.calib) > 0 {
+		if files, err = samples.ReadPaths(f.calib); err != nil {
+			return fmt.Errorf("%s: %w%s", in, err, forInputs(data))
+		}
 	}
-	rep, err := mode.run(m, opts)
+	res, err := convert.Convert(context.Background(), convert.Request{Model: data, Calib: files, Options: f.opts})
 	switch {
 	case errors.Is(err, quant.ErrNothingToDo):
 		return fmt.Errorf("%s: %w (pass --allow-noop to write an unchanged copy)", in, err)
 	case err != nil:
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	out := data // a no-op writes the input unchanged, byte for byte
-	if !rep.Noop {
-		if out, err = m.Save(); err != nil {
-			return fmt.Errorf("%s: %w", in, err)
-		}
-		rep.SizeAfter = len(out)
-	}
-	rep.SizeBefore = len(data)
-	if err := os.WriteFile(f.out, out, 0o644); err != nil {
+	rep := res.Report.Quantize
+	rep.SizeBefore, rep.SizeAfter = res.Report.SizeBefore, res.Report.SizeAfter
+	if err := os.WriteFile(f.out, res.Model, 0o644); err != nil {
 		return err
 	}
 	if f.report != "" {
-		js, err := json.MarshalIndent(rep, "", "  ")
+		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration}, "", "  ")
 		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(f.report, append(js, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if c := res.Report.Calibration; c != nil {
+		perSample := 0.0
+		if c.Samples > 0 {
+			perSample = c.ElapsedMS / float64(c.Samples)
+		}
+		if _, err := fmt.Fprintf(stdout, "calibration: %s; %.1f ms (%.2f ms/sample)\n", c.Sources, c.ElapsedMS, perSample); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"litequant/core/modelbuild"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -153,7 +153,7 @@ func TestQuantizeErrors(t *testing.T) {
 		{"unknown op", []string{"--skip-ops", "CONV_2D,FROB", "-o", out, in}, 2, `--skip-ops: unknown operator "FROB"`},
 		{"misspelt op", []string{"--skip-ops", "conv2d", "-o", out, in}, 2, "did you mean CONV_2D?"},
 		{"invalid regex", []string{"--skip-tensors", "dense/(", "-o", out, in}, 2, "--skip-tensors: invalid regular expression \"dense/(\": missing closing )"},
-		{"unknown mode", []string{"--mode", "int4", "-o", out, in}, 2, `unknown --mode "int4": want dynamic or float16`},
+		{"unknown mode", []string{"--mode", "int4", "-o", out, in}, 2, `unknown mode "int4": want dynamic, float16, int8, int16x8`},
 		{"no output", []string{in}, 2, "missing -o OUT.tflite"},
 		{"two inputs", []string{"-o", out, in, in}, 2, "want one input model, got 2"},
 		{"bad min elements", []string{"--min-weight-elements", "0", "-o", out, in}, 2, "--min-weight-elements must be at least 1"},

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/internal/fixtures"
-	"litequant/core/internal/runtimetest"
+	"litequant/core/fixtures"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
+	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"
 )
 

@@ -3,7 +3,7 @@ package runtimetest
 import (
 	"errors"
 	"fmt"
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"math"
 	"math/rand/v2"
 	"os"

@@ -27,7 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"litequant/core/internal/fixtures"
+	"litequant/core/fixtures"
 	"os"
 	"os/exec"
 	"path/filepath"

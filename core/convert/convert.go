@@ -1,0 +1,415 @@
+// Package convert is litequant's single entry point: model bytes,
+// calibration files and options in; the quantized model and a report out.
+// The CLI and the browser both call Convert, and Options mirrors the CLI's
+// `quantize` flags one to one (same names, same defaults, same checks), so
+// the two front ends cannot drift apart.
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"litequant/core/calib"
+	"litequant/core/quant"
+	"litequant/core/samples"
+	fb "litequant/core/schema/tflitefb"
+	"litequant/core/tflite"
+)
+
+// Options are the quantization settings. The JSON names are the CLI flag
+// names with dashes as underscores.
+type Options struct {
+	// Mode is dynamic (default), float16, int8, int16x8 or uint8.
+	Mode string `json:"mode"`
+	// MinWeightElements: weights with fewer elements stay float (default
+	// 1024, as the converter).
+	MinWeightElements int `json:"min_weight_elements"`
+	// SkipOps is a comma-separated list of BuiltinOperator names whose
+	// weights stay float.
+	SkipOps string `json:"skip_ops"`
+	// SkipTensors is a regular expression over tensor names: matching
+	// weights stay float.
+	SkipTensors string `json:"skip_tensors"`
+	// AllowNoop: a model with nothing to quantize is copied unchanged
+	// instead of being an error.
+	AllowNoop bool `json:"allow_noop"`
+
+	// Calibration (int8, int16x8, uint8).
+	CalibCount int     `json:"calib_count"` // 0: all samples, up to 500
+	ImageMean  float32 `json:"image_mean"`  // 0 with ImageStd 0: 127.5
+	ImageStd   float32 `json:"image_std"`   // 0: 127.5
+
+	// Full-integer output (int8, int16x8, uint8).
+	//
+	// InputType and OutputType are the model's input and output types:
+	// float32 (default: QUANTIZE/DEQUANTIZE operators at the boundary),
+	// int8 or uint8 (int8 mode), int16 (int16x8 mode); uint8 (default)
+	// or float32 in uint8 mode.
+	InputType  string `json:"input_type"`
+	OutputType string `json:"output_type"`
+	// IntegerOnly makes an operator without an integer kernel an error
+	// instead of leaving it float.
+	IntegerOnly bool `json:"integer_only"`
+	// PlainWeights rounds weights to nearest and keeps biases as trained,
+	// as TensorFlow's converter does, instead of tuning them from the
+	// calibration statistics.
+	PlainWeights bool `json:"plain_weights"`
+
+	// InputStats (uint8) are the model inputs' quantized_input_stats:
+	// "MEAN,STD" per float input in order, or "NAME=MEAN,STD" each; the
+	// input's scale is 1/STD and its zero point round(MEAN).
+	InputStats []string `json:"input_stats"`
+	// DefaultRange, "MIN,MAX", is the range of every activation without
+	// one from FAKE_QUANT operators, min/max recorded in the model or
+	// calibration (int8, int16x8, uint8); the report warns which.
+	DefaultRange string `json:"default_range"`
+}
+
+// Modes lists the accepted Mode values.
+var Modes = []string{"dynamic", "float16", "int8", "int16x8", "uint8"}
+
+// mode returns the effective mode name.
+func (o Options) mode() string {
+	if o.Mode == "" {
+		return "dynamic"
+	}
+	return o.Mode
+}
+
+// NeedsCalibration reports whether the mode calibrates activation ranges.
+func (o Options) NeedsCalibration() bool {
+	switch o.mode() {
+	case "int8", "int16x8", "uint8":
+		return true
+	}
+	return false
+}
+
+// quantOptions checks the options and converts those the passes take.
+// Errors name the option as the CLI spells it.
+func (o Options) quantOptions() (quant.Options, error) {
+	var q quant.Options
+	known := false
+	for _, m := range Modes {
+		known = known || m == o.mode()
+	}
+	if !known {
+		return q, fmt.Errorf("unknown mode %q: want %s", o.Mode, strings.Join(Modes, ", "))
+	}
+	if o.MinWeightElements < 0 {
+		return q, fmt.Errorf("--min-weight-elements must be at least 1, got %d", o.MinWeightElements)
+	}
+	q.MinWeightElements = o.MinWeightElements
+	ops, err := quant.ParseOps(o.SkipOps)
+	if err != nil {
+		return q, fmt.Errorf("--skip-ops: %w", err)
+	}
+	q.SkipOps = ops
+	if o.SkipTensors != "" {
+		re, err := regexp.Compile(o.SkipTensors)
+		if err != nil {
+			return q, fmt.Errorf("--skip-tensors: invalid regular expression %q: %v", o.SkipTensors, err)
+		}
+		q.SkipTensors = re
+	}
+	q.AllowNoop = o.AllowNoop
+	if o.CalibCount < 0 {
+		return q, fmt.Errorf("--calib-count must be positive, got %d", o.CalibCount)
+	}
+	if o.ImageStd < 0 {
+		return q, fmt.Errorf("--image-std must be positive, got %g", o.ImageStd)
+	}
+	inType, outType := o.InputType, o.OutputType
+	if o.mode() == "uint8" {
+		// The legacy scheme's model I/O is uint8 unless asked otherwise.
+		if inType == "" {
+			inType = "uint8"
+		}
+		if outType == "" {
+			outType = "uint8"
+		}
+	}
+	if q.InputType, err = ioType("--input-type", inType); err != nil {
+		return q, err
+	}
+	if q.OutputType, err = ioType("--output-type", outType); err != nil {
+		return q, err
+	}
+	if len(o.InputStats) > 0 {
+		if o.mode() != "uint8" {
+			return q, fmt.Errorf("--input-stats applies to --mode uint8, not --mode %s", o.mode())
+		}
+		if q.InputStats, err = quant.ParseInputStats(o.InputStats); err != nil {
+			return q, err
+		}
+	}
+	if o.DefaultRange != "" {
+		if _, ok := fullModes[o.mode()]; !ok {
+			return q, fmt.Errorf("--default-range applies to the full-integer modes (int8, int16x8, uint8), not --mode %s", o.mode())
+		}
+		if q.DefaultRange, err = parseRange(o.DefaultRange); err != nil {
+			return q, err
+		}
+	}
+	q.IntegerOnly, q.PlainWeights = o.IntegerOnly, o.PlainWeights
+	if mode, ok := fullModes[o.mode()]; ok {
+		if err := quant.CheckIOTypes(mode, q); err != nil {
+			return q, err
+		}
+	} else {
+		full := []string{}
+		if o.InputType != "" && o.InputType != "float32" {
+			full = append(full, "--input-type")
+		}
+		if o.OutputType != "" && o.OutputType != "float32" {
+			full = append(full, "--output-type")
+		}
+		if o.IntegerOnly {
+			full = append(full, "--integer-only")
+		}
+		if o.PlainWeights {
+			full = append(full, "--plain-weights")
+		}
+		if len(full) > 0 {
+			verb := "applies"
+			if len(full) > 1 {
+				verb = "apply"
+			}
+			return q, fmt.Errorf("%s %s to the full-integer modes (int8, int16x8, uint8), not --mode %s", strings.Join(full, " and "), verb, o.mode())
+		}
+	}
+	return q, nil
+}
+
+// fullModes maps the full-integer mode names to the passes' modes.
+var fullModes = map[string]quant.FullMode{"int8": quant.ModeInt8, "int16x8": quant.ModeInt16x8, "uint8": quant.ModeUint8}
+
+// parseRange parses --default-range MIN,MAX.
+func parseRange(s string) (*quant.MinMax, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 2 {
+		return nil, fmt.Errorf("--default-range %q: want MIN,MAX", s)
+	}
+	var v [2]float32
+	for k, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("--default-range %q: %q is not a number (want MIN,MAX)", s, strings.TrimSpace(p))
+		}
+		v[k] = float32(f)
+	}
+	if v[0] > v[1] {
+		return nil, fmt.Errorf("--default-range %q: MIN must not exceed MAX", s)
+	}
+	return &quant.MinMax{Min: v[0], Max: v[1]}, nil
+}
+
+// ioTypes are the accepted --input-type/--output-type names.
+var ioTypes = map[string]fb.TensorType{
+	"": fb.TensorTypeFLOAT32, "float32": fb.TensorTypeFLOAT32, "int8": fb.TensorTypeINT8,
+	"uint8": fb.TensorTypeUINT8, "int16": fb.TensorTypeINT16,
+}
+
+func ioType(flag, name string) (fb.TensorType, error) {
+	t, ok := ioTypes[strings.ToLower(name)]
+	if !ok {
+		return 0, fmt.Errorf("%s %q: want float32, int8, uint8 or int16", flag, name)
+	}
+	return t, nil
+}
+
+// Validate checks the options without converting anything.
+func (o Options) Validate() error {
+	_, err := o.quantOptions()
+	return err
+}
+
+// Progress is a step of a conversion, for progress bars.
+type Progress struct {
+	Phase string `json:"phase"` // reading, calibrating, quantizing, writing
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+}
+
+// Request is one conversion.
+type Request struct {
+	Model   []byte
+	Calib   []samples.File
+	Options Options
+	// Stats, if set, are calibration statistics from an earlier run on the
+	// same model and samples; calibration is skipped.
+	Stats *calib.Stats
+	// Progress, if set, is told each phase (and each calibration sample).
+	Progress func(Progress)
+}
+
+// Result is a finished conversion.
+type Result struct {
+	Model  []byte
+	Report *Report
+	// Stats are the calibration statistics used (computed or given), for
+	// caching; nil for modes without calibration.
+	Stats *calib.Stats
+}
+
+// Report is what a conversion did: the pass's report plus calibration.
+type Report struct {
+	Mode        string           `json:"mode"`
+	Quantize    *quant.Report    `json:"quantize"`
+	Calibration *CalibrationInfo `json:"calibration,omitempty"`
+	SizeBefore  int              `json:"size_before"`
+	SizeAfter   int              `json:"size_after"`
+	ElapsedMS   float64          `json:"elapsed_ms"`
+}
+
+// CalibrationInfo describes the samples and the calibration run.
+type CalibrationInfo struct {
+	Samples   int     `json:"samples"`
+	Sources   string  `json:"sources"`
+	Cached    bool    `json:"cached"`
+	ElapsedMS float64 `json:"elapsed_ms"`
+}
+
+// ErrNothingToDo is wrapped when the model has nothing to quantize and
+// AllowNoop is not set.
+var ErrNothingToDo = quant.ErrNothingToDo
+
+// Convert runs one conversion. It checks ctx between steps (and between
+// calibration samples) and returns ctx's error when cancelled.
+func Convert(ctx context.Context, req Request) (*Result, error) {
+	start := time.Now()
+	progress := func(phase string, done, total int) {
+		if req.Progress != nil {
+			req.Progress(Progress{phase, done, total})
+		}
+	}
+	qopts, err := req.Options.quantOptions()
+	if err != nil {
+		return nil, err
+	}
+	progress("reading", 0, 1)
+	m, err := tflite.Load(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep := &Report{Mode: req.Options.mode(), SizeBefore: len(req.Model)}
+	res := &Result{Report: rep}
+	switch rep.Mode {
+	case "dynamic", "float16":
+		if len(req.Calib) > 0 {
+			return nil, fmt.Errorf("--mode %s takes no calibration samples (they are for int8, int16x8 and uint8)", rep.Mode)
+		}
+		progress("quantizing", 0, 1)
+		pass := quant.Dynamic
+		if rep.Mode == "float16" {
+			pass = quant.Float16
+		}
+		rep.Quantize, err = pass(m, qopts)
+	case "int8", "int16x8", "uint8":
+		stats := req.Stats
+		// A model with its own ranges (quantization-aware training, or
+		// calibrated elsewhere), or a default range, needs no samples.
+		noSamples := len(req.Calib) == 0 && (quant.HasTrainedRanges(m) || qopts.DefaultRange != nil)
+		switch {
+		case stats == nil && noSamples:
+		case stats == nil:
+			if stats, rep.Calibration, err = calibrate(ctx, m, req, progress); err != nil {
+				return nil, err
+			}
+		default:
+			rep.Calibration = &CalibrationInfo{Samples: stats.Samples, Cached: true, ElapsedMS: ms(stats.Elapsed)}
+		}
+		res.Stats = stats
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		progress("quantizing", 0, 1)
+		var ranges quant.Ranges
+		if stats != nil {
+			ranges = stats
+		}
+		rep.Quantize, err = quant.Full(m, fullModes[rep.Mode], ranges, qopts)
+	default:
+		return nil, fmt.Errorf("--mode %s is not available yet in this version of litequant", rep.Mode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	progress("writing", 0, 1)
+	if rep.Quantize != nil && rep.Quantize.Noop {
+		res.Model = append([]byte{}, req.Model...)
+	} else if res.Model, err = m.Save(); err != nil {
+		return nil, err
+	}
+	rep.SizeAfter = len(res.Model)
+	rep.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	progress("writing", 1, 1)
+	return res, nil
+}
+
+// calibrate loads the calibration samples for m's first subgraph and runs
+// the float model on them.
+func calibrate(ctx context.Context, m *tflite.Model, req Request, progress func(string, int, int)) (*calib.Stats, *CalibrationInfo, error) {
+	mode := req.Options.mode()
+	if len(req.Calib) == 0 {
+		return nil, nil, fmt.Errorf("--mode %s needs calibration samples: pass --calib FILE or FOLDER (.npy, .npz, images, .wav)", mode)
+	}
+	if len(m.Subgraphs) == 0 {
+		return nil, nil, errors.New("the model has no subgraph")
+	}
+	progress("reading", 0, 1)
+	inputs, pixels := ModelInputs(m)
+	set, err := samples.Load(inputs, req.Calib, samples.Options{CalibCount: req.Options.CalibCount,
+		ImageMean: req.Options.ImageMean, ImageStd: req.Options.ImageStd, Uint8AsPixels: pixels})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	progress("calibrating", 0, set.Len())
+	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
+	if err != nil {
+		return nil, nil, fmt.Errorf("calibration: %w", err)
+	}
+	return stats, &CalibrationInfo{Samples: stats.Samples, Sources: set.Describe(), ElapsedMS: ms(stats.Elapsed)}, nil
+}
+
+// ModelInputs describes the inputs of m's first subgraph for
+// samples.Load, and reports whether uint8 arrays are to be taken as image
+// pixels: when some input is a FLOAT32 image (rank 4), a uint8 .npy or
+// .npz array is almost always a batch of pixels, so it is normalised with
+// --image-mean/--image-std like an image file rather than fed as the
+// values 0..255.
+func ModelInputs(m *tflite.Model) (inputs []samples.Input, uint8AsPixels bool) {
+	sg := m.Subgraphs[0]
+	for _, ti := range sg.Inputs {
+		t := sg.Tensors[ti]
+		shape := make([]int, len(t.Shape))
+		for i, d := range t.Shape {
+			shape[i] = int(d)
+			if i < len(t.ShapeSignature) && t.ShapeSignature[i] < 0 {
+				shape[i] = -1
+			}
+		}
+		inputs = append(inputs, samples.Input{Name: t.Name, Type: t.Type, Shape: shape})
+		if t.Type == fb.TensorTypeFLOAT32 && len(t.Shape) == 4 {
+			uint8AsPixels = true
+		}
+	}
+	return inputs, uint8AsPixels
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,87 @@
+// The converter's Web Worker: loads litequant.wasm (wasm/) and runs the
+// page's requests on it, so the page never freezes. Messages in:
+//   {id, op: "inspect", file}                     → value: model summary
+//   {id, op: "quantize", model, files, options, name} → progress messages, then value: result
+//   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
+//   {op: "cancel"}                                 → cancels running and queued conversions
+// (model and files are File objects; options is a JSON string.)
+// Messages out: {type: "ready", version, build, loadMs} once, {type: "exited"}
+// if the Go program stops, {id, progress}, and {id, ok, value | error}.
+"use strict";
+
+// The converter's build id, stamped by scripts/serve at build time; it is
+// part of every cache key, so a new build never serves an old result.
+const BUILD = "__LITEQUANT_BUILD__";
+
+importScripts("wasm_exec.js");
+
+const ready = (async () => {
+  const t0 = performance.now();
+  const go = new Go();
+  go.env = { LITEQUANT_BUILD: BUILD };
+  const resp = await fetch("litequant.wasm");
+  if (!resp.ok) throw new Error(`litequant.wasm: HTTP ${resp.status}`);
+  let result;
+  if (WebAssembly.instantiateStreaming && resp.headers.get("Content-Type") === "application/wasm") {
+    result = await WebAssembly.instantiateStreaming(resp, go.importObject);
+  } else {
+    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+  }
+  // go.run returns when the Go program exits, which it only does on a
+  // fatal error (out of memory): the page then starts a new worker.
+  go.run(result.instance).then(
+    () => postMessage({ type: "exited" }),
+    (err) => postMessage({ type: "exited", error: String(err) }));
+  const api = self.litequant;
+  if (!api) throw new Error("the converter did not start");
+  const loadMs = performance.now() - t0;
+  postMessage({ type: "ready", version: api.version, build: api.build, loadMs });
+  return api;
+})();
+ready.catch((err) => postMessage({ type: "exited", error: `could not load the converter: ${err.message || err}` }));
+
+async function bytes(file) {
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+async function run(msg) {
+  const api = await ready;
+  switch (msg.op) {
+    case "inspect":
+      return { value: await api.inspect(await bytes(msg.file)) };
+    case "quantize": {
+      const files = [];
+      for (const f of msg.files || []) files.push({ name: f.name, bytes: await bytes(f) });
+      const onProgress = (p) => postMessage({ id: msg.id, progress: p });
+      const value = await api.quantize(await bytes(msg.model), files, msg.options, onProgress, msg.name);
+      return { value, transfer: [value.model.buffer] };
+    }
+    case "recent":
+      return { value: await api.recent() };
+    case "load": {
+      const value = await api.load(msg.key);
+      return { value, transfer: [value.model.buffer] };
+    }
+    case "remove":
+      await api.remove(msg.key);
+      return { value: null };
+    default:
+      throw new Error(`unknown request ${msg.op}`);
+  }
+}
+
+self.onmessage = async (event) => {
+  const msg = event.data;
+  if (msg.op === "cancel") {
+    // Delivered while a conversion runs because the converter yields to
+    // the event loop between calibration samples.
+    if (self.litequant) self.litequant.cancel();
+    return;
+  }
+  try {
+    const { value, transfer } = await run(msg);
+    postMessage({ id: msg.id, ok: true, value }, transfer || []);
+  } catch (err) {
+    postMessage({ id: msg.id, ok: false, error: (err && err.message) || String(err) });
+  }
+};
