@@ -211,18 +211,8 @@ func evalMirrorPad(n *node) error {
 // ---- TILE, BROADCAST_TO ----
 
 func evalTile(n *node) error {
-	if len(n.inputs) != 2 || n.inputs[0] == nil {
-		return fmt.Errorf("want 2 inputs (input, multiples)")
-	}
-	in, out := n.inputs[0], n.outputs[0]
-	if err := mvSameType(in, out); err != nil {
-		return err
-	}
-	es, err := moveSize(in)
+	in, _, es, err := moveOperands(n, 2, "(input, multiples)", maxMoveDims/2)
 	if err != nil {
-		return err
-	}
-	if err := mvCheckRank(in, maxMoveDims/2); err != nil {
 		return err
 	}
 	rank := len(in.Shape)
@@ -256,14 +246,7 @@ func evalTile(n *node) error {
 const broadcastMaxDims = 8
 
 func evalBroadcastTo(n *node) error {
-	if len(n.inputs) != 2 || n.inputs[0] == nil {
-		return fmt.Errorf("want 2 inputs (input, shape)")
-	}
-	in, out := n.inputs[0], n.outputs[0]
-	if err := mvSameType(in, out); err != nil {
-		return err
-	}
-	es, err := moveSize(in)
+	in, _, es, err := moveOperands(n, 2, "(input, shape)", 0)
 	if err != nil {
 		return err
 	}

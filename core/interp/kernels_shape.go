@@ -53,6 +53,30 @@ func mvSameType(in, out *Tensor) error {
 	return nil
 }
 
+// moveOperands checks what a data-movement kernel needs before it moves
+// anything: `inputs` inputs with input 0 present (names lists them for the
+// message), an output of the input's type, a whole-byte element size and a
+// rank of at most maxRank (0: no limit). It returns input 0, output 0 and
+// the element size.
+func moveOperands(n *node, inputs int, names string, maxRank int) (in, out *Tensor, es int, err error) {
+	if len(n.inputs) != inputs || n.inputs[0] == nil {
+		return nil, nil, 0, fmt.Errorf("want %d inputs %s", inputs, names)
+	}
+	in, out = n.inputs[0], n.outputs[0]
+	if err := mvSameType(in, out); err != nil {
+		return nil, nil, 0, err
+	}
+	if es, err = moveSize(in); err != nil {
+		return nil, nil, 0, err
+	}
+	if maxRank > 0 {
+		if err := mvCheckRank(in, maxRank); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	return in, out, es, nil
+}
+
 // mvSameQuant rejects quantized tensors whose parameters differ: data
 // movement kernels copy raw values and do not requantize.
 func mvSameQuant(in, out *Tensor) error {

@@ -14,18 +14,8 @@ import (
 const sliceMaxDims = 5
 
 func evalSlice(n *node) error {
-	if len(n.inputs) != 3 || n.inputs[0] == nil {
-		return fmt.Errorf("want 3 inputs (input, begin, size)")
-	}
-	in, out := n.inputs[0], n.outputs[0]
-	if err := mvSameType(in, out); err != nil {
-		return err
-	}
-	es, err := moveSize(in)
+	in, _, es, err := moveOperands(n, 3, "(input, begin, size)", sliceMaxDims)
 	if err != nil {
-		return err
-	}
-	if err := mvCheckRank(in, sliceMaxDims); err != nil {
 		return err
 	}
 	rank := len(in.Shape)
@@ -216,18 +206,8 @@ func buildStridedSpec(p *stridedSpec, opts *fb.StridedSliceOptionsT, inShape []i
 }
 
 func evalStridedSlice(n *node) error {
-	if len(n.inputs) != 4 || n.inputs[0] == nil {
-		return fmt.Errorf("want 4 inputs (input, begin, end, strides)")
-	}
-	in, out := n.inputs[0], n.outputs[0]
-	if err := mvSameType(in, out); err != nil {
-		return err
-	}
-	es, err := moveSize(in)
+	in, _, es, err := moveOperands(n, 4, "(input, begin, end, strides)", sliceMaxDims)
 	if err != nil {
-		return err
-	}
-	if err := mvCheckRank(in, sliceMaxDims); err != nil {
 		return err
 	}
 	begin, end, strides := n.inputs[1], n.inputs[2], n.inputs[3]
