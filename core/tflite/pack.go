@@ -25,78 +25,39 @@ func newVectorCache(b *flatbuffers.Builder) *vectorCache {
 	return &vectorCache{b: b, seen: map[string]flatbuffers.UOffsetT{}}
 }
 
-// lookup returns the offset of an equal vector already written, if any.
-func (c *vectorCache) lookup(kind byte, n int, put func(k []byte) []byte) (string, flatbuffers.UOffsetT, bool) {
-	c.key = put(append(c.key[:0], kind))
-	k := string(c.key)
-	off, ok := c.seen[k]
-	return k, off, ok
+// cachedVector writes v (elements of size bytes, given to prepend) unless
+// an equal vector of the same kind was written already, and returns its
+// offset; nil stays absent.
+func cachedVector[T int32 | int64 | float32](c *vectorCache, kind byte, v []T, size int, bits func(T) uint64, prepend func(T)) flatbuffers.UOffsetT {
+	if v == nil {
+		return 0
+	}
+	c.key = append(c.key[:0], kind)
+	for _, x := range v {
+		c.key = binary.LittleEndian.AppendUint64(c.key, bits(x))
+	}
+	if off, ok := c.seen[string(c.key)]; ok {
+		return off
+	}
+	c.b.StartVector(size, len(v), size)
+	for j := len(v) - 1; j >= 0; j-- {
+		prepend(v[j])
+	}
+	off := c.b.EndVector(len(v))
+	c.seen[string(c.key)] = off
+	return off
 }
 
 func (c *vectorCache) int32s(v []int32) flatbuffers.UOffsetT {
-	if v == nil {
-		return 0
-	}
-	k, off, ok := c.lookup('i', len(v), func(k []byte) []byte {
-		for _, x := range v {
-			k = binary.LittleEndian.AppendUint32(k, uint32(x))
-		}
-		return k
-	})
-	if ok {
-		return off
-	}
-	c.b.StartVector(4, len(v), 4)
-	for j := len(v) - 1; j >= 0; j-- {
-		c.b.PrependInt32(v[j])
-	}
-	off = c.b.EndVector(len(v))
-	c.seen[k] = off
-	return off
+	return cachedVector(c, 'i', v, 4, func(x int32) uint64 { return uint64(uint32(x)) }, c.b.PrependInt32)
 }
 
 func (c *vectorCache) int64s(v []int64) flatbuffers.UOffsetT {
-	if v == nil {
-		return 0
-	}
-	k, off, ok := c.lookup('l', len(v), func(k []byte) []byte {
-		for _, x := range v {
-			k = binary.LittleEndian.AppendUint64(k, uint64(x))
-		}
-		return k
-	})
-	if ok {
-		return off
-	}
-	c.b.StartVector(8, len(v), 8)
-	for j := len(v) - 1; j >= 0; j-- {
-		c.b.PrependInt64(v[j])
-	}
-	off = c.b.EndVector(len(v))
-	c.seen[k] = off
-	return off
+	return cachedVector(c, 'l', v, 8, func(x int64) uint64 { return uint64(x) }, c.b.PrependInt64)
 }
 
 func (c *vectorCache) float32s(v []float32) flatbuffers.UOffsetT {
-	if v == nil {
-		return 0
-	}
-	k, off, ok := c.lookup('f', len(v), func(k []byte) []byte {
-		for _, x := range v {
-			k = binary.LittleEndian.AppendUint32(k, math.Float32bits(x))
-		}
-		return k
-	})
-	if ok {
-		return off
-	}
-	c.b.StartVector(4, len(v), 4)
-	for j := len(v) - 1; j >= 0; j-- {
-		c.b.PrependFloat32(v[j])
-	}
-	off = c.b.EndVector(len(v))
-	c.seen[k] = off
-	return off
+	return cachedVector(c, 'f', v, 4, func(x float32) uint64 { return uint64(math.Float32bits(x)) }, c.b.PrependFloat32)
 }
 
 // packSubGraph is SubGraphT.Pack with tensors packed by packTensor and
