@@ -819,26 +819,38 @@ func evalUnpack(n *node) error {
 	return nil
 }
 
+// splitOperands checks what SPLIT and SPLIT_V share: the input's element
+// size, the scalar axis (negative counts from the end) and, when the
+// options give num_splits, that it matches the outputs.
+func splitOperands(n *node, in, axisT *Tensor, numSplits *int32) (_ *Tensor, es, axis, num int, err error) {
+	if es, err = moveSize(in); err != nil {
+		return nil, 0, 0, 0, err
+	}
+	a, err := mvScalarInt(axisT, "axis")
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
+	if axis, err = normAxis(a, len(in.Shape)); err != nil {
+		return nil, 0, 0, 0, err
+	}
+	num = len(n.outputs)
+	if numSplits != nil && int(*numSplits) != num {
+		return nil, 0, 0, 0, fmt.Errorf("num_splits %d but %d outputs", *numSplits, num)
+	}
+	return in, es, axis, num, nil
+}
+
 func evalSplit(n *node) error {
 	if len(n.inputs) != 2 || n.inputs[1] == nil {
 		return fmt.Errorf("want 2 inputs (axis, input)")
 	}
-	in := n.inputs[1]
-	es, err := moveSize(in)
+	var numSplits *int32
+	if opts, _ := n.opts.(*fb.SplitOptionsT); opts != nil {
+		numSplits = &opts.NumSplits
+	}
+	in, es, axis, num, err := splitOperands(n, n.inputs[1], n.inputs[0], numSplits)
 	if err != nil {
 		return err
-	}
-	a, err := mvScalarInt(n.inputs[0], "axis")
-	if err != nil {
-		return err
-	}
-	axis, err := normAxis(a, len(in.Shape))
-	if err != nil {
-		return err
-	}
-	num := len(n.outputs)
-	if opts, _ := n.opts.(*fb.SplitOptionsT); opts != nil && int(opts.NumSplits) != num {
-		return fmt.Errorf("num_splits %d but %d outputs", opts.NumSplits, num)
 	}
 	if num == 0 || in.Shape[axis]%num != 0 {
 		return fmt.Errorf("cannot split dimension %d of %v into %d equal parts", axis, in, num)
@@ -862,22 +874,13 @@ func evalSplitV(n *node) error {
 	if len(n.inputs) != 3 || n.inputs[0] == nil {
 		return fmt.Errorf("want 3 inputs (input, size_splits, axis)")
 	}
-	in := n.inputs[0]
-	es, err := moveSize(in)
+	var numSplits *int32
+	if opts, _ := n.opts.(*fb.SplitVOptionsT); opts != nil {
+		numSplits = &opts.NumSplits
+	}
+	in, es, axis, num, err := splitOperands(n, n.inputs[0], n.inputs[2], numSplits)
 	if err != nil {
 		return err
-	}
-	a, err := mvScalarInt(n.inputs[2], "axis")
-	if err != nil {
-		return err
-	}
-	axis, err := normAxis(a, len(in.Shape))
-	if err != nil {
-		return err
-	}
-	num := len(n.outputs)
-	if opts, _ := n.opts.(*fb.SplitVOptionsT); opts != nil && int(opts.NumSplits) != num {
-		return fmt.Errorf("num_splits %d but %d outputs", opts.NumSplits, num)
 	}
 	st, _ := n.state.(*splitVState)
 	if st == nil {
