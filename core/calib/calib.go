@@ -34,7 +34,12 @@ type TensorStats struct {
 	// NonFinite counts NaN and ±Inf values, which are left out of Min/Max
 	// (a -Inf pad value must not make the range infinite).
 	NonFinite int64 `json:"non_finite,omitempty"`
-	seen      bool
+	// ChannelMin and ChannelMax are the ranges of each index of the last
+	// axis (the channels of an NHWC activation), kept with
+	// Options.Channels.
+	ChannelMin []float32 `json:"channel_min,omitempty"`
+	ChannelMax []float32 `json:"channel_max,omitempty"`
+	seen       bool
 }
 
 // SubgraphStats holds the statistics of one calibrated subgraph.
@@ -69,6 +74,20 @@ func (s *Stats) Range(sg, t int) (min, max float32, ok bool) {
 	return 0, 0, false
 }
 
+// ChannelRange returns the per-channel (last axis) ranges of tensor t in
+// subgraph sg, recorded with Options.Channels. A tensor that held NaN or
+// ±Inf has none (its channels' ranges would leave those values out).
+func (s *Stats) ChannelRange(sg, t int) (min, max []float32, ok bool) {
+	for _, ss := range s.Subgraphs {
+		if ss.Index == sg {
+			if ts := ss.Tensors[t]; ts != nil && ts.ChannelMin != nil && ts.NonFinite == 0 {
+				return ts.ChannelMin, ts.ChannelMax, true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
 // Patch returns the input-patch statistics of operator op of subgraph sg,
 // or nil.
 func (s *Stats) Patch(sg, op int) *PatchStats {
@@ -87,6 +106,9 @@ type Options struct {
 	// (see PatchStats), which weight quantization uses to choose roundings
 	// and correct biases.
 	Patches bool
+	// Channels also records the range of each channel (last axis) of
+	// every float activation (TensorStats.ChannelMin/ChannelMax).
+	Channels bool
 	// Subgraphs lists the subgraphs to calibrate; nil means the primary
 	// subgraph and every signature's subgraph whose inputs take the same
 	// samples: inputs of the same types and shapes, or shapes that differ
@@ -132,7 +154,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 			return nil, err
 		}
 		ss := &SubgraphStats{Index: si, Tensors: map[int]*TensorStats{}}
-		obs := observer(ss)
+		obs := observer(ss, opts.Channels)
 		if opts.Patches {
 			byInput := patchOps(m, si)
 			ss.Patches = map[int]*PatchStats{}
@@ -201,6 +223,12 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		for k, ts := range r.stats.Tensors {
 			if !ts.seen {
 				delete(r.stats.Tensors, k)
+				continue
+			}
+			for i := range ts.ChannelMin {
+				if ts.ChannelMin[i] > ts.ChannelMax[i] { // never finite
+					ts.ChannelMin[i], ts.ChannelMax[i] = 0, 0
+				}
 			}
 		}
 		for k, p := range r.stats.Patches {
@@ -215,8 +243,9 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 	return st, nil
 }
 
-// observer records the range of every FLOAT32 tensor it is shown.
-func observer(ss *SubgraphStats) interp.Observer {
+// observer records the range of every FLOAT32 tensor it is shown, and
+// with channels the range of each of its channels.
+func observer(ss *SubgraphStats, channels bool) interp.Observer {
 	return func(t *interp.Tensor) {
 		if t.Type != fb.TensorTypeFLOAT32 || t.IsConst() {
 			return
@@ -241,6 +270,9 @@ func observer(ss *SubgraphStats) interp.Observer {
 		}
 		if lo > hi {
 			return // nothing finite in this tensor this time
+		}
+		if channels && len(t.Shape) > 0 {
+			observeChannels(ts, t.F32(), t.Shape[len(t.Shape)-1])
 		}
 		if !ts.seen {
 			ts.Min, ts.Max, ts.seen = lo, hi, true
@@ -285,4 +317,36 @@ func sameInputs(m *tflite.Model, a, b int, anyBatch bool) bool {
 		}
 	}
 	return true
+}
+
+// observeChannels widens ts's per-channel ranges by values, whose last axis
+// has c channels. Non-finite values are left out.
+func observeChannels(ts *TensorStats, values []float32, c int) {
+	if c <= 0 || len(values)%c != 0 {
+		return
+	}
+	if len(ts.ChannelMin) != c {
+		if ts.ChannelMin != nil {
+			return // the shape changed between samples: keep the first
+		}
+		ts.ChannelMin, ts.ChannelMax = make([]float32, c), make([]float32, c)
+		for i := range ts.ChannelMin {
+			ts.ChannelMin[i], ts.ChannelMax[i] = float32(math.Inf(1)), float32(math.Inf(-1))
+		}
+	}
+	lo, hi := ts.ChannelMin, ts.ChannelMax
+	for k := 0; k < len(values); k += c {
+		row := values[k : k+c]
+		for i, v := range row {
+			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+				continue
+			}
+			if v < lo[i] {
+				lo[i] = v
+			}
+			if v > hi[i] {
+				hi[i] = v
+			}
+		}
+	}
 }

@@ -80,6 +80,59 @@ func TestRanges(t *testing.T) {
 	}
 }
 
+// TestChannels checks the per-channel ranges of Options.Channels: each
+// channel's own range, none for a tensor that held non-finite values, and
+// the ranges survive JSON.
+func TestChannels(t *testing.T) {
+	m := addMul(t)
+	src := floats{[]int{1, 3}, [][]float32{{0, 1, 0}, {2, -3, -0.5}, {-1, 5, 0}}}
+	st, err := Run(context.Background(), m, src, Options{Channels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(st)
+	var back Stats
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Stats{st, &back} {
+		lo, hi, ok := s.ChannelRange(0, 3) // h = x + [1, -1, 0.5]
+		if !ok || !equal(lo, []float32{0, -4, 0}) || !equal(hi, []float32{3, 4, 0.5}) {
+			t.Errorf("h: %v %v %v", lo, hi, ok)
+		}
+	}
+	if _, _, ok := st.ChannelRange(0, 1); ok {
+		t.Error("constant c has channel ranges")
+	}
+	plain, err := Run(context.Background(), m, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := plain.ChannelRange(0, 3); ok {
+		t.Error("channel ranges without Options.Channels")
+	}
+	inf := floats{[]int{1, 3}, [][]float32{{0, 1, float32(math.NaN())}}}
+	st, err = Run(context.Background(), m, inf, Options{Channels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi, ok := st.ChannelRange(0, 0); ok {
+		t.Errorf("x held NaN but has channel ranges %v %v", lo, hi)
+	}
+}
+
+func equal(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
 func TestCancelAndEmpty(t *testing.T) {
 	m := addMul(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -380,7 +380,7 @@ func calibrate(ctx context.Context, m *tflite.Model, req Request, progress func(
 		return nil, nil, err
 	}
 	progress("calibrating", 0, set.Len())
-	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
+	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Channels: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}

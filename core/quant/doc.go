@@ -130,6 +130,16 @@
 // mobilenet_v1_0.25_224 this is the difference between 54% and 92% top-1
 // agreement with the float model on held-out crops.
 //
+// When the ranges also carry per-channel ranges (deadchan.Ranges:
+// calibration with calib.Options.Channels, which convert asks for), tuned
+// weights that apply to an input channel calibration saw at exactly 0 are
+// set to 0 first (package deadchan), unless another operator reads the
+// same weights. They only ever multiply zeros, but as the largest weights
+// they would set the scale: mobilenet_v1_0.25_224's first depthwise layer
+// holds -29.7 on a dead channel and at most 1.7 on the live ones, which
+// per-tensor uint8 weights cannot survive. Weight.ClearedDead reports
+// them.
+//
 // # After any pass
 //
 // Operator versions are raised to what the new input types need (never

@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/binary"
 	"fmt"
+	"litequant/core/deadchan"
 	"math"
 	"sort"
 	"strings"
@@ -163,6 +164,9 @@ type constReq struct {
 	// the operator a tuned weight or corrected bias belongs to.
 	corr  []float64
 	tuned string
+	// cleared counts the weights set to zero because the input channel
+	// they apply to was 0 throughout calibration (see clearDead).
+	cleared int
 }
 
 type fullPlan struct {
@@ -817,6 +821,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 			}
 			req := &constReq{role: opspec.WeightRole, values: p.constValues(f, t), shape: tt.Shape,
 				srcBuf: p.constSource(f, t), tensor: t, typ: p.s.weight, axis: axis}
+			p.clearDead(f, op, spec, req)
 			var q []int64
 			var zp, qlo, qhi int64
 			if p.s.weight == fb.TensorTypeUINT8 {
@@ -906,6 +911,29 @@ func (p *fullPlan) constants(f *fullSG) error {
 		}
 	}
 	return nil
+}
+
+// clearDead sets to zero, before they are quantized, the weights req of
+// op that apply to input channels calibration saw at 0 on every sample
+// (see package deadchan), when the ranges carry per-channel ranges, the
+// weights are tuned (not Options.PlainWeights) and no other operator
+// reads them. The operator's outputs stay the same wherever those
+// channels stay 0; the weights' scales no longer serve values that only
+// multiply zeros.
+func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, spec *opspec.Spec, req *constReq) {
+	cr, ok := p.ranges.(deadchan.Ranges)
+	if !ok || p.opts.PlainWeights || req.values == nil || p.weightReaders[req.srcBuf] != 1 || len(spec.Full.Inputs) == 0 {
+		return
+	}
+	k := spec.Full.Inputs[0]
+	if k >= len(op.Inputs) || op.Inputs[k] < 0 {
+		return
+	}
+	lo, hi, ok := cr.ChannelRange(f.si, int(op.Inputs[k]))
+	if !ok {
+		return
+	}
+	req.cleared = deadchan.Clear(spec.Op, req.shape, req.values, len(lo), deadchan.Dead(lo, hi))
 }
 
 // quantizeBias quantizes a bias for weight w and the given input scale.
@@ -1323,6 +1351,7 @@ func (p *fullPlan) recordConst(f *fullSG, oi, k int, nt int32, req *constReq) {
 		a := req.axis
 		w.Granularity, w.Axis = "per-channel", &a
 	}
+	w.ClearedDead = req.cleared
 	w.ScaleMin, w.ScaleMax = req.scales[0], req.scales[0]
 	for _, s := range req.scales {
 		w.ScaleMin, w.ScaleMax = min(w.ScaleMin, s), max(w.ScaleMax, s)

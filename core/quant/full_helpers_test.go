@@ -35,7 +35,7 @@ func (s arraySource) SampleTo(i int, dst [][]byte) ([][]byte, error) {
 // calibrate runs the float interpreter over samples.
 func calibrate(t testing.TB, m *tflite.Model, samples []fixtures.Sample) *calib.Stats {
 	t.Helper()
-	st, err := calib.Run(context.Background(), m, arraySource(samples), calib.Options{Patches: true})
+	st, err := calib.Run(context.Background(), m, arraySource(samples), calib.Options{Patches: true, Channels: true})
 	if err != nil {
 		t.Fatalf("calibration: %v", err)
 	}

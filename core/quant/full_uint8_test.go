@@ -267,11 +267,12 @@ func TestFullUint8Mobilenet(t *testing.T) {
 	}
 	agree := top1(t, ref[0], res.Outputs[0])
 	t.Logf("uint8 mobilenet: top-1 agreement %.1f%% (%d/%d)", 100*agree, int(math.Round(agree*float64(len(odd)))), len(odd))
-	// The target is 90%; per-tensor uint8 weights of this
-	// batch-norm-folded float model (the first depthwise layer spans
-	// [-29.7, 1.7]) reach 67% with the tuned rounding (0% with nearest
-	// rounding). Not met yet: this guards against regressions only.
-	if agree < 0.6 {
-		t.Errorf("uint8 top-1 agreement %.0f%%, want at least 60%% (target 90%%)", 100*agree)
+	// The target is 90%. Clearing the weights of dead channels
+	// (the first depthwise layer's -29.7) took this from 67% to 75%
+	// (TensorFlow's nearest rounding: 0%); TestEightBitActivationCeiling
+	// shows the 8-bit activations alone stay under 90% on these crops.
+	// This guards against regressions only.
+	if agree < 0.7 {
+		t.Errorf("uint8 top-1 agreement %.0f%%, want at least 70%% (target 90%%, see TestEightBitActivationCeiling)", 100*agree)
 	}
 }

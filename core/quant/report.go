@@ -85,8 +85,12 @@ type Weight struct {
 	Type     string  `json:"type"` // INT8 or FLOAT16
 	// Granularity is "per-channel" or "per-tensor" (INT8 only); Axis is the
 	// per-channel axis.
-	Granularity string     `json:"granularity,omitempty"`
-	Axis        *int       `json:"axis,omitempty"`
+	Granularity string `json:"granularity,omitempty"`
+	Axis        *int   `json:"axis,omitempty"`
+	// ClearedDead counts the weights set to zero because the input
+	// channel they apply to was 0 on every calibration sample (full
+	// integer modes with tuned weights; see package deadchan).
+	ClearedDead int        `json:"cleared_dead,omitempty"`
 	ScaleMin    float32    `json:"scale_min,omitempty"`
 	ScaleMax    float32    `json:"scale_max,omitempty"`
 	Consumers   []Consumer `json:"consumers"`
@@ -339,6 +343,16 @@ func (r *Report) writeFullText(b *strings.Builder) {
 	fmt.Fprintf(b, "%s: %d operator(s) on integer kernels, %d left float, %d QUANTIZE/DEQUANTIZE added; %d constant(s) quantized (%d per-channel); %d -> %d bytes (%.3f); %.1f ms\n",
 		r.Mode, r.IntegerOps, len(r.FloatOps), r.AddedOps, len(r.Weights), perChannel, r.SizeBefore, r.SizeAfter, ratio, r.ElapsedMS)
 	fmt.Fprintf(b, "model input %s, output %s\n", r.InputType, r.OutputType)
+	cleared, in := 0, 0
+	for _, x := range r.Weights {
+		if x.ClearedDead > 0 {
+			cleared += x.ClearedDead
+			in++
+		}
+	}
+	if cleared > 0 {
+		fmt.Fprintf(b, "%d weight(s) in %d tensor(s) set to 0: their input channel was 0 on every calibration sample\n", cleared, in)
+	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ACTIVATION\tTYPE\tSCALE\tZERO POINT\tRANGE\tFROM")
 	for _, a := range r.Activations {
