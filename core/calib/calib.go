@@ -107,7 +107,9 @@ type Options struct {
 	// and correct biases.
 	Patches bool
 	// Channels also records the range of each channel (last axis) of
-	// every float activation (TensorStats.ChannelMin/ChannelMax).
+	// every float activation that a CONV_2D, DEPTHWISE_CONV_2D or
+	// FULLY_CONNECTED reads as its input (TensorStats.ChannelMin and
+	// ChannelMax), which tells which input channels are always 0.
 	Channels bool
 	// Subgraphs lists the subgraphs to calibrate; nil means the primary
 	// subgraph and every signature's subgraph whose inputs take the same
@@ -154,7 +156,11 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 			return nil, err
 		}
 		ss := &SubgraphStats{Index: si, Tensors: map[int]*TensorStats{}}
-		obs := observer(ss, opts.Channels)
+		var channels map[int]bool
+		if opts.Channels {
+			channels = weightInputs(m, si)
+		}
+		obs := observer(ss, channels)
 		if opts.Patches {
 			byInput := patchOps(m, si)
 			ss.Patches = map[int]*PatchStats{}
@@ -243,9 +249,24 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 	return st, nil
 }
 
-// observer records the range of every FLOAT32 tensor it is shown, and
-// with channels the range of each of its channels.
-func observer(ss *SubgraphStats, channels bool) interp.Observer {
+// weightInputs lists the tensors of subgraph si that a CONV_2D,
+// DEPTHWISE_CONV_2D or FULLY_CONNECTED reads as its input.
+func weightInputs(m *tflite.Model, si int) map[int]bool {
+	out := map[int]bool{}
+	for _, op := range m.Subgraphs[si].Operators {
+		switch m.Builtin(op) {
+		case fb.BuiltinOperatorCONV_2D, fb.BuiltinOperatorDEPTHWISE_CONV_2D, fb.BuiltinOperatorFULLY_CONNECTED:
+			if len(op.Inputs) > 0 && op.Inputs[0] >= 0 {
+				out[int(op.Inputs[0])] = true
+			}
+		}
+	}
+	return out
+}
+
+// observer records the range of every FLOAT32 tensor it is shown, and the
+// range of each channel of those in channels.
+func observer(ss *SubgraphStats, channels map[int]bool) interp.Observer {
 	return func(t *interp.Tensor) {
 		if t.Type != fb.TensorTypeFLOAT32 || t.IsConst() {
 			return
@@ -271,7 +292,9 @@ func observer(ss *SubgraphStats, channels bool) interp.Observer {
 		if lo > hi {
 			return // nothing finite in this tensor this time
 		}
-		if channels && len(t.Shape) > 0 {
+		// Channel ranges of a tensor that ever held NaN or ±Inf are not
+		// reported (ChannelRange), so they need not be kept.
+		if channels[t.Index] && ts.NonFinite == 0 && len(t.Shape) > 0 {
 			observeChannels(ts, t.F32(), t.Shape[len(t.Shape)-1])
 		}
 		if !ts.seen {
@@ -320,7 +343,7 @@ func sameInputs(m *tflite.Model, a, b int, anyBatch bool) bool {
 }
 
 // observeChannels widens ts's per-channel ranges by values, whose last axis
-// has c channels. Non-finite values are left out.
+// has c channels. values must be finite.
 func observeChannels(ts *TensorStats, values []float32, c int) {
 	if c <= 0 || len(values)%c != 0 {
 		return
@@ -337,10 +360,8 @@ func observeChannels(ts *TensorStats, values []float32, c int) {
 	lo, hi := ts.ChannelMin, ts.ChannelMax
 	for k := 0; k < len(values); k += c {
 		row := values[k : k+c]
+		lo, hi := lo[:len(row)], hi[:len(row)]
 		for i, v := range row {
-			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
-				continue
-			}
 			if v < lo[i] {
 				lo[i] = v
 			}

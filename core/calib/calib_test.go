@@ -81,10 +81,24 @@ func TestRanges(t *testing.T) {
 }
 
 // TestChannels checks the per-channel ranges of Options.Channels: each
-// channel's own range, none for a tensor that held non-finite values, and
-// the ranges survive JSON.
+// channel's own range for the input of a FULLY_CONNECTED, none for tensors
+// no weight operator reads, none for a tensor that held non-finite values,
+// and the ranges survive JSON.
 func TestChannels(t *testing.T) {
-	m := addMul(t)
+	b := modelbuild.New()
+	x := b.Tensor("x", fb.TensorTypeFLOAT32, 1, 3)
+	c := b.ConstFloat32("c", []int32{1, 3}, []float32{1, -1, 0.5})
+	h := b.Tensor("h", fb.TensorTypeFLOAT32, 1, 3)
+	w := b.ConstFloat32("w", []int32{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	y := b.Tensor("y", fb.TensorTypeFLOAT32, 1, 2)
+	b.Op(fb.BuiltinOperatorADD, &fb.AddOptionsT{}, []int32{x, c}, []int32{h})
+	b.Op(fb.BuiltinOperatorFULLY_CONNECTED, &fb.FullyConnectedOptionsT{}, []int32{h, w, -1}, []int32{y})
+	b.Inputs(x)
+	b.Outputs(y)
+	m, err := tflite.Load(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := floats{[]int{1, 3}, [][]float32{{0, 1, 0}, {2, -3, -0.5}, {-1, 5, 0}}}
 	st, err := Run(context.Background(), m, src, Options{Channels: true})
 	if err != nil {
@@ -96,28 +110,30 @@ func TestChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []*Stats{st, &back} {
-		lo, hi, ok := s.ChannelRange(0, 3) // h = x + [1, -1, 0.5]
+		lo, hi, ok := s.ChannelRange(0, int(h)) // h = x + [1, -1, 0.5]
 		if !ok || !equal(lo, []float32{0, -4, 0}) || !equal(hi, []float32{3, 4, 0.5}) {
 			t.Errorf("h: %v %v %v", lo, hi, ok)
 		}
 	}
-	if _, _, ok := st.ChannelRange(0, 1); ok {
-		t.Error("constant c has channel ranges")
+	for _, k := range []int32{x, c, y} {
+		if _, _, ok := st.ChannelRange(0, int(k)); ok {
+			t.Errorf("tensor %d, which no weight operator reads, has channel ranges", k)
+		}
 	}
 	plain, err := Run(context.Background(), m, src, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := plain.ChannelRange(0, 3); ok {
+	if _, _, ok := plain.ChannelRange(0, int(h)); ok {
 		t.Error("channel ranges without Options.Channels")
 	}
-	inf := floats{[]int{1, 3}, [][]float32{{0, 1, float32(math.NaN())}}}
-	st, err = Run(context.Background(), m, inf, Options{Channels: true})
+	nan := floats{[]int{1, 3}, [][]float32{{0, 1, 2}, {0, 1, float32(math.NaN())}}}
+	st, err = Run(context.Background(), m, nan, Options{Channels: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lo, hi, ok := st.ChannelRange(0, 0); ok {
-		t.Errorf("x held NaN but has channel ranges %v %v", lo, hi)
+	if lo, hi, ok := st.ChannelRange(0, int(h)); ok {
+		t.Errorf("h held NaN but has channel ranges %v %v", lo, hi)
 	}
 }
 

@@ -205,11 +205,31 @@ func (st *PatchStats) add(g int, patch []float64) {
 			continue
 		}
 		row := mom[i*d+i : i*d+d]
-		rest := patch[i:d]
-		rest = rest[:len(row)]
-		for j, x := range rest {
-			row[j] += v * x
+		if len(row) < 8 {
+			rest := patch[i:d]
+			rest = rest[:len(row)]
+			for j, x := range rest {
+				row[j] += v * x
+			}
+			continue
 		}
+		axpy(row, patch[i:d], v)
+	}
+}
+
+// axpy adds v·x to row (len(x) ≥ len(row)), four at a time.
+func axpy(row, x []float64, v float64) {
+	x = x[:len(row)]
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		r, y := row[j:j+4:j+4], x[j:j+4:j+4]
+		r[0] += v * y[0]
+		r[1] += v * y[1]
+		r[2] += v * y[2]
+		r[3] += v * y[3]
+	}
+	for ; j < len(row); j++ {
+		row[j] += v * x[j]
 	}
 }
 
