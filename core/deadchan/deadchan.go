@@ -10,7 +10,12 @@
 // the model's outputs, but a quantizer that sizes one scale on the largest
 // weight (per tensor, or per output channel of a convolution) spends its
 // steps on them. Setting them to zero leaves the outputs unchanged
-// wherever the channel stays 0, which calibration found on every sample.
+// wherever the channel stays 0.
+//
+// Seeing a channel at 0 on the calibration samples is not enough (a rare
+// feature may not fire on them); UpperBounds proves it for every input in
+// the calibrated ranges, which is all a quantized model ever sees, since
+// quantization clamps to those ranges.
 package deadchan
 
 import (
@@ -85,4 +90,63 @@ func Clear(kind fb.BuiltinOperator, shape []int32, values []float32, channels in
 		}
 	}
 	return n
+}
+
+// UpperBounds returns, for each output channel of a CONV_2D,
+// DEPTHWISE_CONV_2D or FULLY_CONNECTED with weights values (in shape, laid
+// out as Clear says) and bias (nil for none), a bound that its
+// pre-activation value never exceeds while each input channel c stays in
+// [lo[c], hi[c]] (0 included, for padding). ok is false when the weights
+// do not fit an input of len(lo) channels.
+//
+// A channel whose bound is at most 0, behind a fused RELU or RELU6, is 0
+// for every such input: in a quantized model, whose inputs are clamped to
+// their calibrated ranges, always.
+func UpperBounds(kind fb.BuiltinOperator, shape []int32, values, bias, lo, hi []float32) (bounds []float64, ok bool) {
+	channels := len(lo)
+	if len(hi) != channels || channels == 0 || len(shape) == 0 {
+		return nil, false
+	}
+	last := int(shape[len(shape)-1])
+	var outs int
+	// out and in give the output and input channel of weight k.
+	var out func(k int) int
+	in := func(k int) int { return k % last }
+	switch kind {
+	case fb.BuiltinOperatorCONV_2D, fb.BuiltinOperatorFULLY_CONNECTED:
+		if kind == fb.BuiltinOperatorCONV_2D && len(shape) != 4 || kind == fb.BuiltinOperatorFULLY_CONNECTED && len(shape) != 2 || last != channels {
+			return nil, false
+		}
+		outs = int(shape[0])
+		if outs == 0 {
+			return nil, false
+		}
+		per := len(values) / outs
+		out = func(k int) int { return k / per }
+	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
+		if len(shape) != 4 || shape[0] != 1 || last == 0 || last%channels != 0 {
+			return nil, false
+		}
+		outs = last
+		mult := last / channels
+		out = func(k int) int { return k % last }
+		in = func(k int) int { return k % last / mult }
+	default:
+		return nil, false
+	}
+	if len(values) == 0 || len(values)%last != 0 || bias != nil && len(bias) != outs {
+		return nil, false
+	}
+	bounds = make([]float64, outs)
+	for o := range bounds {
+		if bias != nil {
+			bounds[o] = float64(bias[o])
+		}
+	}
+	for k, w := range values {
+		c := in(k)
+		l, h := float64(min(lo[c], 0)), float64(max(hi[c], 0))
+		bounds[out(k)] += max(float64(w)*l, float64(w)*h)
+	}
+	return bounds, true
 }

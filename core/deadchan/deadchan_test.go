@@ -83,3 +83,32 @@ func TestClear(t *testing.T) {
 		t.Errorf("zero weights: cleared %d, weights %v", n, v)
 	}
 }
+
+func TestUpperBounds(t *testing.T) {
+	lo, hi := []float32{-1, 0.5}, []float32{2, 3} // channel 1 includes 0 (padding): [0, 3]
+	for _, c := range []struct {
+		name   string
+		kind   fb.BuiltinOperator
+		shape  []int32
+		w, b   []float32
+		lo, hi []float32
+		want   []float64
+	}{
+		// CONV_2D [2, 1, 1, 2]: o0 = 1·x0 - 2·x1 + 0.5, o1 = -1·x0 + 1·x1 - 10.
+		{"conv", fb.BuiltinOperatorCONV_2D, []int32{2, 1, 1, 2}, []float32{1, -2, -1, 1}, []float32{0.5, -10}, lo, hi, []float64{2 + 0 + 0.5, 1 + 3 - 10}},
+		{"conv without bias", fb.BuiltinOperatorCONV_2D, []int32{1, 1, 2, 2}, []float32{1, 1, 1, 1}, nil, lo, hi, []float64{10}},
+		{"fully connected", fb.BuiltinOperatorFULLY_CONNECTED, []int32{1, 2}, []float32{-1, -1}, []float32{-1}, lo, hi, []float64{1 + 0 - 1}},
+		// DEPTHWISE [1, 1, 2, 2], multiplier 1: o0 reads x0 twice, o1 x1.
+		{"depthwise", fb.BuiltinOperatorDEPTHWISE_CONV_2D, []int32{1, 1, 2, 2}, []float32{1, -1, 1, -1}, nil, lo, hi, []float64{4, 0}},
+		// multiplier 2 over one input channel in [-1, 2].
+		{"depthwise multiplier", fb.BuiltinOperatorDEPTHWISE_CONV_2D, []int32{1, 1, 1, 2}, []float32{3, -3}, []float32{0, 0}, lo[:1], hi[:1], []float64{6, 3}},
+		{"wrong channels", fb.BuiltinOperatorCONV_2D, []int32{1, 1, 1, 3}, []float32{1, 1, 1}, nil, lo, hi, nil},
+		{"wrong bias", fb.BuiltinOperatorCONV_2D, []int32{1, 1, 1, 2}, []float32{1, 1}, []float32{1, 2}, lo, hi, nil},
+		{"other operator", fb.BuiltinOperatorADD, []int32{1, 2}, []float32{1, 1}, nil, lo, hi, nil},
+	} {
+		got, ok := UpperBounds(c.kind, c.shape, c.w, c.b, c.lo, c.hi)
+		if ok != (c.want != nil) || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, got, ok, c.want)
+		}
+	}
+}

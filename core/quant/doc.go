@@ -133,8 +133,10 @@
 // When the ranges also carry per-channel ranges (deadchan.Ranges:
 // calibration with calib.Options.Channels, which convert asks for), tuned
 // weights that apply to an input channel calibration saw at exactly 0 are
-// set to 0 first (package deadchan), unless another operator reads the
-// same weights. They only ever multiply zeros, but as the largest weights
+// set to 0 first (package deadchan), when that channel comes from a
+// convolution or fully connected layer with fused RELU or RELU6 whose
+// pre-activation is provably at most 0 for all inputs within their
+// calibrated ranges, and no other operator reads the same weights. They only ever multiply zeros, but as the largest weights
 // they would set the scale: mobilenet_v1_0.25_224's first depthwise layer
 // holds -29.7 on a dead channel and at most 1.7 on the live ones, which
 // per-tensor uint8 weights cannot survive. Weight.ClearedDead reports

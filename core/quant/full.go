@@ -929,11 +929,79 @@ func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, spec *opspec.Spec, req
 	if k >= len(op.Inputs) || op.Inputs[k] < 0 {
 		return
 	}
-	lo, hi, ok := cr.ChannelRange(f.si, int(op.Inputs[k]))
+	y := op.Inputs[k]
+	lo, hi, ok := cr.ChannelRange(f.si, int(y))
 	if !ok {
 		return
 	}
-	req.cleared = deadchan.Clear(spec.Op, req.shape, req.values, len(lo), deadchan.Dead(lo, hi))
+	var dead []int
+	if seen := deadchan.Dead(lo, hi); len(seen) > 0 {
+		proven := p.provenZero(f, cr, y)
+		for _, c := range seen {
+			if c < len(proven) && proven[c] {
+				dead = append(dead, c)
+			}
+		}
+	}
+	req.cleared = deadchan.Clear(spec.Op, req.shape, req.values, len(lo), dead)
+}
+
+// provenZero reports, per channel of activation y, whether it is 0 for
+// every input within the calibrated ranges: y is made by a CONV_2D,
+// DEPTHWISE_CONV_2D or FULLY_CONNECTED with fused RELU or RELU6 whose
+// pre-activation bound (deadchan.UpperBounds over its own input's channel
+// ranges) is at most 0. A channel calibration merely never saw fire (a
+// rare feature) is not proven, so its weights are kept.
+func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
+	sg := f.info.sg
+	pr := f.info.producer[y]
+	if pr < 0 {
+		return nil
+	}
+	op := sg.Operators[pr]
+	kind := p.g.m.Builtin(op)
+	var act fb.ActivationFunctionType
+	switch o := optionsOf(op).(type) {
+	case *fb.Conv2DOptionsT:
+		act = o.FusedActivationFunction
+	case *fb.DepthwiseConv2DOptionsT:
+		act = o.FusedActivationFunction
+	case *fb.FullyConnectedOptionsT:
+		act = o.FusedActivationFunction
+	default:
+		return nil
+	}
+	if act != fb.ActivationFunctionTypeRELU && act != fb.ActivationFunctionTypeRELU6 || len(op.Inputs) < 2 || op.Inputs[0] < 0 || op.Inputs[1] < 0 {
+		return nil
+	}
+	lo, hi, ok := cr.ChannelRange(f.si, int(op.Inputs[0]))
+	w := p.constValues(f, op.Inputs[1])
+	if !ok || w == nil {
+		return nil
+	}
+	var bias []float32
+	if len(op.Inputs) > 2 && op.Inputs[2] >= 0 {
+		if bias = p.constValues(f, op.Inputs[2]); bias == nil {
+			return nil
+		}
+	}
+	bounds, ok := deadchan.UpperBounds(kind, sg.Tensors[op.Inputs[1]].Shape, w, bias, lo, hi)
+	if !ok {
+		return nil
+	}
+	out := make([]bool, len(bounds))
+	for c, b := range bounds {
+		out[c] = b <= 0
+	}
+	return out
+}
+
+// optionsOf returns op's builtin options table, or nil.
+func optionsOf(op *fb.OperatorT) any {
+	if op.BuiltinOptions == nil {
+		return nil
+	}
+	return op.BuiltinOptions.Value
 }
 
 // quantizeBias quantizes a bias for weight w and the given input scale.
