@@ -3,12 +3,12 @@ package quant
 import (
 	"encoding/binary"
 	"fmt"
-	"litequant/core/deadchan"
 	"math"
 	"sort"
 	"strings"
 	"time"
 
+	"litequant/core/deadchan"
 	"litequant/core/opspec"
 	"litequant/core/qparams"
 	fb "litequant/core/schema/tflitefb"
@@ -165,7 +165,7 @@ type constReq struct {
 	corr  []float64
 	tuned string
 	// cleared counts the weights set to zero because the input channel
-	// they apply to was 0 throughout calibration (see clearDead).
+	// they apply to is proven 0 (see clearDead).
 	cleared int
 }
 
@@ -914,12 +914,12 @@ func (p *fullPlan) constants(f *fullSG) error {
 }
 
 // clearDead sets to zero, before they are quantized, the weights req of
-// op that apply to input channels calibration saw at 0 on every sample
-// (see package deadchan), when the ranges carry per-channel ranges, the
-// weights are tuned (not Options.PlainWeights) and no other operator
-// reads them. The operator's outputs stay the same wherever those
-// channels stay 0; the weights' scales no longer serve values that only
-// multiply zeros.
+// op that apply to input channels proven to be 0 (see package deadchan):
+// calibration saw them at 0 on every sample and provenZero shows they
+// cannot be anything else. It applies when the ranges carry per-channel
+// ranges, the weights are tuned (not Options.PlainWeights) and no other
+// operator reads them. The outputs stay the same; the weights' scales no
+// longer serve values that only ever multiply zeros.
 func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, spec *opspec.Spec, req *constReq) {
 	cr, ok := p.ranges.(deadchan.Ranges)
 	if !ok || p.opts.PlainWeights || req.values == nil || p.weightReaders[req.srcBuf] != 1 || len(spec.Full.Inputs) == 0 {
@@ -950,8 +950,12 @@ func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, spec *opspec.Spec, req
 // every input within the calibrated ranges: y is made by a CONV_2D,
 // DEPTHWISE_CONV_2D or FULLY_CONNECTED with fused RELU or RELU6 whose
 // pre-activation bound (deadchan.UpperBounds over its own input's channel
-// ranges) is at most 0. A channel calibration merely never saw fire (a
-// rare feature) is not proven, so its weights are kept.
+// ranges) is at most 0. The bound uses that operator's weights and bias
+// as quantized by this pass when it has quantized them already (operators
+// come in execution order), so it holds for the integer model, whose
+// rounding may differ from the float values by a step. A channel that
+// calibration merely never saw fire (a rare feature) is not proven, so
+// its weights are kept.
 func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 	sg := f.info.sg
 	pr := f.info.producer[y]
@@ -959,9 +963,8 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 		return nil
 	}
 	op := sg.Operators[pr]
-	kind := p.g.m.Builtin(op)
 	var act fb.ActivationFunctionType
-	switch o := optionsOf(op).(type) {
+	switch o := optionsValue(op).(type) {
 	case *fb.Conv2DOptionsT:
 		act = o.FusedActivationFunction
 	case *fb.DepthwiseConv2DOptionsT:
@@ -975,17 +978,28 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 		return nil
 	}
 	lo, hi, ok := cr.ChannelRange(f.si, int(op.Inputs[0]))
-	w := p.constValues(f, op.Inputs[1])
-	if !ok || w == nil {
+	if !ok {
+		return nil
+	}
+	// values returns input k of the producer as this pass quantized it,
+	// else its float values.
+	values := func(k int) []float32 {
+		if r := f.reqs[ref{pr, k}]; r != nil && r.data != nil {
+			return r.dequantized()
+		}
+		return p.constValues(f, op.Inputs[k])
+	}
+	w := values(1)
+	if w == nil {
 		return nil
 	}
 	var bias []float32
 	if len(op.Inputs) > 2 && op.Inputs[2] >= 0 {
-		if bias = p.constValues(f, op.Inputs[2]); bias == nil {
+		if bias = values(2); bias == nil {
 			return nil
 		}
 	}
-	bounds, ok := deadchan.UpperBounds(kind, sg.Tensors[op.Inputs[1]].Shape, w, bias, lo, hi)
+	bounds, ok := deadchan.UpperBounds(p.g.m.Builtin(op), sg.Tensors[op.Inputs[1]].Shape, w, bias, lo, hi)
 	if !ok {
 		return nil
 	}
@@ -996,12 +1010,45 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 	return out
 }
 
-// optionsOf returns op's builtin options table, or nil.
-func optionsOf(op *fb.OperatorT) any {
-	if op.BuiltinOptions == nil {
+// dequantized returns the real values of a quantized constant (c.data in
+// c.typ with c.scales and c.zps along c.axis), or nil.
+func (c *constReq) dequantized() []float32 {
+	size := tflite.TypeBits(c.typ) / 8
+	n := tflite.NumElements(c.shape)
+	if size == 0 || n <= 0 || len(c.data) != size*n || len(c.scales) == 0 || len(c.zps) != len(c.scales) {
 		return nil
 	}
-	return op.BuiltinOptions.Value
+	inner, channels := n, 1
+	if len(c.scales) > 1 {
+		if c.axis < 0 || c.axis >= len(c.shape) || int(c.shape[c.axis]) != len(c.scales) {
+			return nil
+		}
+		channels, inner = len(c.scales), 1
+		for _, d := range c.shape[c.axis+1:] {
+			inner *= int(d)
+		}
+	}
+	out := make([]float32, n)
+	for i := range out {
+		var v int64
+		switch {
+		case c.typ == fb.TensorTypeINT8:
+			v = int64(int8(c.data[i]))
+		case size == 1:
+			v = int64(c.data[i])
+		case size == 2:
+			v = int64(int16(binary.LittleEndian.Uint16(c.data[2*i:])))
+		case size == 4:
+			v = int64(int32(binary.LittleEndian.Uint32(c.data[4*i:])))
+		case size == 8:
+			v = int64(binary.LittleEndian.Uint64(c.data[8*i:]))
+		default:
+			return nil
+		}
+		ch := (i / inner) % channels
+		out[i] = float32(v-c.zps[ch]) * c.scales[ch]
+	}
+	return out
 }
 
 // quantizeBias quantizes a bias for weight w and the given input scale.
