@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"litequant/core/modelbuild"
@@ -111,7 +112,7 @@ func TestChannels(t *testing.T) {
 	}
 	for _, s := range []*Stats{st, &back} {
 		lo, hi, ok := s.ChannelRange(0, int(h)) // h = x + [1, -1, 0.5]
-		if !ok || !equal(lo, []float32{0, -4, 0}) || !equal(hi, []float32{3, 4, 0.5}) {
+		if !ok || !slices.Equal(lo, []float32{0, -4, 0}) || !slices.Equal(hi, []float32{3, 4, 0.5}) {
 			t.Errorf("h: %v %v %v", lo, hi, ok)
 		}
 	}
@@ -135,18 +136,6 @@ func TestChannels(t *testing.T) {
 	if lo, hi, ok := st.ChannelRange(0, int(h)); ok {
 		t.Errorf("h held NaN but has channel ranges %v %v", lo, hi)
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCancelAndEmpty(t *testing.T) {

@@ -39,40 +39,69 @@ func Dead(min, max []float32) []int {
 	return out
 }
 
-// Clear sets to zero the weights of an operator of kind kind (weights
-// values in shape, as TensorFlow Lite lays them out) that apply to the
-// input channels listed in dead, of an input with channels channels. It
-// returns how many nonzero weights it cleared, or 0 when the weights do
-// not fit that input (grouped convolution, a FULLY_CONNECTED over a
-// flattened input, another operator).
-//
-// CONV_2D weights are [O, kh, kw, I] and FULLY_CONNECTED [O, I]: input
-// channel c is the innermost index. DEPTHWISE_CONV_2D weights are
-// [1, kh, kw, I·m]: output channel o reads input channel o / m.
-func Clear(kind fb.BuiltinOperator, shape []int32, values []float32, channels int, dead []int) int {
-	if len(dead) == 0 || len(shape) == 0 || channels <= 0 {
-		return 0
+// layout says which input and output channel each weight of an operator
+// belongs to. CONV_2D weights are [O, kh, kw, I] and FULLY_CONNECTED
+// [O, I]: the input channel is the innermost index, the output channel the
+// outermost. DEPTHWISE_CONV_2D weights are [1, kh, kw, I·m]: output
+// channel o is the innermost index and reads input channel o / m.
+type layout struct {
+	last      int // innermost dimension
+	mult      int // depthwise: output channels per input channel
+	outs      int // output channels
+	depthwise bool
+}
+
+// newLayout checks that n weights in shape of an operator of kind fit an
+// input of channels channels (not a grouped convolution, nor a
+// FULLY_CONNECTED over a flattened input, nor another operator).
+func newLayout(kind fb.BuiltinOperator, shape []int32, n, channels int) (layout, bool) {
+	if len(shape) == 0 || channels <= 0 {
+		return layout{}, false
 	}
-	last := int(shape[len(shape)-1])
-	mult := 1
+	l := layout{last: int(shape[len(shape)-1]), mult: 1}
 	switch kind {
-	case fb.BuiltinOperatorCONV_2D:
-		if len(shape) != 4 || last != channels {
-			return 0
+	case fb.BuiltinOperatorCONV_2D, fb.BuiltinOperatorFULLY_CONNECTED:
+		rank := 4
+		if kind == fb.BuiltinOperatorFULLY_CONNECTED {
+			rank = 2
 		}
-	case fb.BuiltinOperatorFULLY_CONNECTED:
-		if len(shape) != 2 || last != channels {
-			return 0
+		if len(shape) != rank || l.last != channels {
+			return layout{}, false
 		}
+		l.outs = int(shape[0])
 	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
-		if len(shape) != 4 || shape[0] != 1 || last%channels != 0 || last == 0 {
-			return 0
+		if len(shape) != 4 || shape[0] != 1 || l.last%channels != 0 {
+			return layout{}, false
 		}
-		mult = last / channels
+		l.mult, l.outs, l.depthwise = l.last/channels, l.last, true
 	default:
-		return 0
+		return layout{}, false
 	}
-	if last == 0 || len(values)%last != 0 {
+	if l.last == 0 || l.outs == 0 || n == 0 || n%l.last != 0 || n%l.outs != 0 {
+		return layout{}, false
+	}
+	return l, true
+}
+
+// in is the input channel weight k applies to.
+func (l layout) in(k int) int { return k % l.last / l.mult }
+
+// out is the output channel weight k of n belongs to.
+func (l layout) out(k, n int) int {
+	if l.depthwise {
+		return k % l.last
+	}
+	return k / (n / l.outs)
+}
+
+// Clear sets to zero the weights of an operator of kind kind (weights
+// values in shape, as TensorFlow Lite lays them out; see layout) that
+// apply to the input channels listed in dead, of an input with channels
+// channels. It returns how many nonzero weights it cleared, or 0 when the
+// weights do not fit that input.
+func Clear(kind fb.BuiltinOperator, shape []int32, values []float32, channels int, dead []int) int {
+	l, ok := newLayout(kind, shape, len(values), channels)
+	if !ok || len(dead) == 0 {
 		return 0
 	}
 	isDead := make([]bool, channels)
@@ -84,7 +113,7 @@ func Clear(kind fb.BuiltinOperator, shape []int32, values []float32, channels in
 	}
 	n := 0
 	for k, v := range values {
-		if isDead[k%last/mult] && v != 0 {
+		if isDead[l.in(k)] && v != 0 {
 			values[k] = 0
 			n++
 		}
@@ -93,60 +122,30 @@ func Clear(kind fb.BuiltinOperator, shape []int32, values []float32, channels in
 }
 
 // UpperBounds returns, for each output channel of a CONV_2D,
-// DEPTHWISE_CONV_2D or FULLY_CONNECTED with weights values (in shape, laid
-// out as Clear says) and bias (nil for none), a bound that its
-// pre-activation value never exceeds while each input channel c stays in
-// [lo[c], hi[c]] (0 included, for padding). ok is false when the weights
-// do not fit an input of len(lo) channels.
+// DEPTHWISE_CONV_2D or FULLY_CONNECTED with weights values (in shape, see
+// layout) and bias (nil for none), a bound that its pre-activation value
+// never exceeds while each input channel c stays in [lo[c], hi[c]] (0
+// included, for padding). ok is false when the weights do not fit an input
+// of len(lo) channels.
 //
 // A channel whose bound is at most 0, behind a fused RELU or RELU6, is 0
 // for every such input: in a quantized model, whose inputs are clamped to
 // their calibrated ranges, always.
 func UpperBounds(kind fb.BuiltinOperator, shape []int32, values, bias, lo, hi []float32) (bounds []float64, ok bool) {
-	channels := len(lo)
-	if len(hi) != channels || channels == 0 || len(shape) == 0 {
+	l, ok := newLayout(kind, shape, len(values), len(lo))
+	if !ok || len(hi) != len(lo) || bias != nil && len(bias) != l.outs {
 		return nil, false
 	}
-	last := int(shape[len(shape)-1])
-	var outs int
-	// out and in give the output and input channel of weight k.
-	var out func(k int) int
-	in := func(k int) int { return k % last }
-	switch kind {
-	case fb.BuiltinOperatorCONV_2D, fb.BuiltinOperatorFULLY_CONNECTED:
-		if kind == fb.BuiltinOperatorCONV_2D && len(shape) != 4 || kind == fb.BuiltinOperatorFULLY_CONNECTED && len(shape) != 2 || last != channels {
-			return nil, false
-		}
-		outs = int(shape[0])
-		if outs == 0 {
-			return nil, false
-		}
-		per := len(values) / outs
-		out = func(k int) int { return k / per }
-	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
-		if len(shape) != 4 || shape[0] != 1 || last == 0 || last%channels != 0 {
-			return nil, false
-		}
-		outs = last
-		mult := last / channels
-		out = func(k int) int { return k % last }
-		in = func(k int) int { return k % last / mult }
-	default:
-		return nil, false
-	}
-	if len(values) == 0 || len(values)%last != 0 || bias != nil && len(bias) != outs {
-		return nil, false
-	}
-	bounds = make([]float64, outs)
+	bounds = make([]float64, l.outs)
 	for o := range bounds {
 		if bias != nil {
 			bounds[o] = float64(bias[o])
 		}
 	}
 	for k, w := range values {
-		c := in(k)
-		l, h := float64(min(lo[c], 0)), float64(max(hi[c], 0))
-		bounds[out(k)] += max(float64(w)*l, float64(w)*h)
+		c := l.in(k)
+		lc, hc := float64(min(lo[c], 0)), float64(max(hi[c], 0))
+		bounds[l.out(k, len(values))] += max(float64(w)*lc, float64(w)*hc)
 	}
 	return bounds, true
 }

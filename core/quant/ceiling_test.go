@@ -32,16 +32,6 @@ func splitEvenOdd(s []fixtures.Sample) (even, odd []fixtures.Sample) {
 	return even, odd
 }
 
-// float32s decodes a float32 array.
-func float32s(t *testing.T, a *npy.Array) []float32 {
-	t.Helper()
-	v, err := a.Float32s()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // TestInt16SoftmaxCeiling: the runtime's int16 SOFTMAX (the same algorithm
 // in current TensorFlow Lite) gives every class more than 10 below the
 // largest logit exp(-10), about one output step, instead of ~0. Mobilenet
@@ -138,7 +128,10 @@ func TestEightBitActivationCeiling(t *testing.T) {
 	even, odd := splitEvenOdd(s)
 	st := calibrate(t, m, even)
 	ref := runtimetest.RunBytes(t, data, stack(odd)...)
-	rv := float32s(t, ref[0])
+	rv, err := ref[0].Float32s()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ties := 0
 	for i := range odd {
 		row := append([]float32(nil), rv[i*1001:(i+1)*1001]...)

@@ -566,11 +566,17 @@ func (p *fullPlan) constSource(f *fullSG, t int32) uint32 {
 	return sg.Tensors[t].Buffer
 }
 
-// dequantizeBytes decodes int8/uint8 data with per-tensor or per-channel
-// parameters.
+// dequantizeBytes decodes integer data of type typ (8 to 64 bits) in
+// shape with per-tensor or per-channel parameters q, or returns nil when
+// they do not fit.
 func dequantizeBytes(data []byte, typ fb.TensorType, shape []int32, q *fb.QuantizationParametersT) []float32 {
-	out := make([]float32, len(data))
-	inner, channels := len(data), 1
+	size := tflite.TypeBits(typ) / 8
+	n := tflite.NumElements(shape)
+	if size == 0 || n < 0 || len(data) != size*n || len(q.Scale) == 0 {
+		return nil
+	}
+	out := make([]float32, n)
+	inner, channels := n, 1
 	if len(q.Scale) > 1 {
 		axis := int(q.QuantizedDimension)
 		if axis >= len(shape) || int(shape[axis]) != len(q.Scale) {
@@ -581,12 +587,23 @@ func dequantizeBytes(data []byte, typ fb.TensorType, shape []int32, q *fb.Quanti
 			inner *= int(d)
 		}
 	}
-	for i, b := range data {
-		c := (i / inner) % channels
-		v := int64(b)
-		if typ == fb.TensorTypeINT8 {
-			v = int64(int8(b))
+	for i := range out {
+		var v int64
+		switch {
+		case typ == fb.TensorTypeINT8:
+			v = int64(int8(data[i]))
+		case size == 1:
+			v = int64(data[i])
+		case size == 2:
+			v = int64(int16(binary.LittleEndian.Uint16(data[2*i:])))
+		case size == 4:
+			v = int64(int32(binary.LittleEndian.Uint32(data[4*i:])))
+		case size == 8:
+			v = int64(binary.LittleEndian.Uint64(data[8*i:]))
+		default:
+			return nil
 		}
+		c := (i / inner) % channels
 		zp := int64(0)
 		if c < len(q.ZeroPoint) {
 			zp = q.ZeroPoint[c]
@@ -1013,42 +1030,7 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 // dequantized returns the real values of a quantized constant (c.data in
 // c.typ with c.scales and c.zps along c.axis), or nil.
 func (c *constReq) dequantized() []float32 {
-	size := tflite.TypeBits(c.typ) / 8
-	n := tflite.NumElements(c.shape)
-	if size == 0 || n <= 0 || len(c.data) != size*n || len(c.scales) == 0 || len(c.zps) != len(c.scales) {
-		return nil
-	}
-	inner, channels := n, 1
-	if len(c.scales) > 1 {
-		if c.axis < 0 || c.axis >= len(c.shape) || int(c.shape[c.axis]) != len(c.scales) {
-			return nil
-		}
-		channels, inner = len(c.scales), 1
-		for _, d := range c.shape[c.axis+1:] {
-			inner *= int(d)
-		}
-	}
-	out := make([]float32, n)
-	for i := range out {
-		var v int64
-		switch {
-		case c.typ == fb.TensorTypeINT8:
-			v = int64(int8(c.data[i]))
-		case size == 1:
-			v = int64(c.data[i])
-		case size == 2:
-			v = int64(int16(binary.LittleEndian.Uint16(c.data[2*i:])))
-		case size == 4:
-			v = int64(int32(binary.LittleEndian.Uint32(c.data[4*i:])))
-		case size == 8:
-			v = int64(binary.LittleEndian.Uint64(c.data[8*i:]))
-		default:
-			return nil
-		}
-		ch := (i / inner) % channels
-		out[i] = float32(v-c.zps[ch]) * c.scales[ch]
-	}
-	return out
+	return dequantizeBytes(c.data, c.typ, c.shape, &fb.QuantizationParametersT{Scale: c.scales, ZeroPoint: c.zps, QuantizedDimension: int32(max(c.axis, 0))})
 }
 
 // quantizeBias quantizes a bias for weight w and the given input scale.

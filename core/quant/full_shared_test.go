@@ -291,14 +291,7 @@ func TestFullMobilenet(t *testing.T) {
 		t.Skip("calibrates and runs mobilenet several times")
 	}
 	data, s := sharedSamples(t, "mobilenet_v1_0.25_224_float.tflite", 48)
-	var even, odd []fixtures.Sample
-	for i, x := range s {
-		if i%2 == 0 {
-			even = append(even, x)
-		} else {
-			odd = append(odd, x)
-		}
-	}
+	even, odd := splitEvenOdd(s)
 	splits := []struct {
 		name      string
 		cal, held []fixtures.Sample

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/fixtures"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
 	"litequant/core/qparams"
@@ -217,14 +216,7 @@ func TestFullUint8Mobilenet(t *testing.T) {
 		t.Skip("calibrates and runs mobilenet")
 	}
 	data, s := sharedSamples(t, "mobilenet_v1_0.25_224_float.tflite", 48)
-	var even, odd []fixtures.Sample
-	for i, x := range s {
-		if i%2 == 0 {
-			even = append(even, x)
-		} else {
-			odd = append(odd, x)
-		}
-	}
+	even, odd := splitEvenOdd(s)
 	st := calibrate(t, mustLoad(t, data), even)
 	out, rep := quantizeFull(t, data, ModeUint8, st, Options{InputType: u8, OutputType: u8, IntegerOnly: true,
 		InputStats: []InputStat{{Mean: 127.5, Std: 127.5}}})
