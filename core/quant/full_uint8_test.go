@@ -249,6 +249,21 @@ func TestFullUint8Mobilenet(t *testing.T) {
 			t.Errorf("%s: bias scale %g, want %g × %g", b.Name, b.Quantization.Scale[0], is, w.Quantization.Scale[0])
 		}
 	}
+	// The first depthwise layer's dead channels (-29.7 and 5.4) are
+	// cleared; its live weights span [-1.62, 1.7].
+	found := false
+	for _, w := range rep.Weights {
+		if w.Tensor != "MobilenetV1/Conv2d_1_depthwise/depthwise_weights" {
+			continue
+		}
+		found = true
+		if w.ClearedDead != 18 || w.ScaleMax > 3.4/255 {
+			t.Errorf("%s: %d weights cleared, scale %g; want 18 cleared and scale at most 3.4/255", w.Tensor, w.ClearedDead, w.ScaleMax)
+		}
+	}
+	if !found {
+		t.Error("no report entry for the first depthwise layer's weights")
+	}
 	ref := runtimetest.RunBytes(t, data, stack(odd)...)
 	res, err := runtimetest.RunModelBytes(context.Background(), out, []*npy.Array{quantizeArray(t, stack(odd)[0], x)}, runtimetest.Options{})
 	if err != nil {
