@@ -77,6 +77,15 @@ func moveOperands(n *node, inputs int, names string, maxRank int) (in, out *Tens
 	return in, out, es, nil
 }
 
+// mvSame checks that out can take in's elements as they are: the same
+// type and, for quantized tensors, the same parameters.
+func mvSame(in, out *Tensor) error {
+	if err := mvSameType(in, out); err != nil {
+		return err
+	}
+	return mvSameQuant(in, out)
+}
+
 // mvSameQuant rejects quantized tensors whose parameters differ: data
 // movement kernels copy raw values and do not requantize.
 func mvSameQuant(in, out *Tensor) error {
@@ -653,10 +662,7 @@ func evalConcatenation(n *node) error {
 		if in == nil {
 			return fmt.Errorf("input %d is missing", i)
 		}
-		if err := mvSameType(in, out); err != nil {
-			return err
-		}
-		if err := mvSameQuant(in, out); err != nil {
+		if err := mvSame(in, out); err != nil {
 			return err
 		}
 		if len(in.Shape) != rank {
@@ -712,10 +718,7 @@ func evalPack(n *node) error {
 		if in == nil {
 			return fmt.Errorf("input %d is missing", i)
 		}
-		if err := mvSameType(in, out); err != nil {
-			return err
-		}
-		if err := mvSameQuant(in, out); err != nil {
+		if err := mvSame(in, out); err != nil {
 			return err
 		}
 		if !sameShape(in.Shape, first.Shape) {

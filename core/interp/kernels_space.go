@@ -29,10 +29,7 @@ func blockSize(n *node) (int, error) {
 
 func spaceDepthCheck(n *node) (in, out *Tensor, es, bs int, err error) {
 	in, out = n.inputs[0], n.outputs[0]
-	if err = mvSameType(in, out); err != nil {
-		return
-	}
-	if err = mvSameQuant(in, out); err != nil {
+	if err = mvSame(in, out); err != nil {
 		return
 	}
 	if es, err = moveSize(in); err != nil {
@@ -146,10 +143,7 @@ func outShape3or4(rank int, s [4]int, buf []int) []int {
 
 func evalSpaceToBatch(n *node) error {
 	in, out := n.inputs[0], n.outputs[0]
-	if err := mvSameType(in, out); err != nil {
-		return err
-	}
-	if err := mvSameQuant(in, out); err != nil {
+	if err := mvSame(in, out); err != nil {
 		return err
 	}
 	es, err := moveSize(in)
@@ -217,10 +211,7 @@ func ceilDiv(a, b int) int {
 
 func evalBatchToSpace(n *node) error {
 	in, out := n.inputs[0], n.outputs[0]
-	if err := mvSameType(in, out); err != nil {
-		return err
-	}
-	if err := mvSameQuant(in, out); err != nil {
+	if err := mvSame(in, out); err != nil {
 		return err
 	}
 	es, err := moveSize(in)
