@@ -57,7 +57,9 @@ type patchOp struct {
 	dh    int
 	dw    int
 	same  bool
-	fcDim int // FULLY_CONNECTED input row length
+	fcDim int       // FULLY_CONNECTED input row length
+	buf   *patchBuf // patches gathered for addBlock
+	dwBuf []float64 // DEPTHWISE_CONV_2D: windows of every channel
 }
 
 // patchOps finds the CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
@@ -116,24 +118,53 @@ func patchOps(m *tflite.Model, si int) map[int][]*patchOp {
 	return out
 }
 
+// patchBlock is how many patches observe gathers before adding them to
+// the statistics in one pass (PatchStats.addBlock): one pass over the
+// second-moment matrix per block rather than per patch.
+const patchBlock = 64
+
+// patchBuf holds up to patchBlock patches of one group, transposed: value
+// i of patch b is x[i*patchBlock+b].
+type patchBuf struct {
+	x []float64
+	n int
+}
+
+func newPatchBuf(d int) *patchBuf { return &patchBuf{x: make([]float64, d*patchBlock)} }
+
+// flush adds the gathered patches to group g of st.
+func (b *patchBuf) flush(st *PatchStats, g int) {
+	if b.n > 0 {
+		st.addBlock(g, b.x, b.n)
+		b.n = 0
+	}
+}
+
 // observe adds the patches of input tensor t.
 func (p *patchOp) observe(t *interp.Tensor) {
 	x := t.F32()
 	st := p.st
 	d := st.Dims
+	if p.buf == nil {
+		p.buf = newPatchBuf(d)
+	}
+	buf := p.buf
 	if p.kind == fb.BuiltinOperatorFULLY_CONNECTED {
 		if p.fcDim == 0 || len(x)%p.fcDim != 0 {
 			return
 		}
 		rows := len(x) / p.fcDim
 		step := max(1, rows/maxPositions)
-		patch := make([]float64, d)
 		for r := 0; r < rows; r += step {
-			for i := range patch {
-				patch[i] = float64(x[r*d+i])
+			row := x[r*d : (r+1)*d]
+			for i, v := range row {
+				buf.x[i*patchBlock+buf.n] = float64(v)
 			}
-			st.add(0, patch)
+			if buf.n++; buf.n == patchBlock {
+				buf.flush(st, 0)
+			}
 		}
+		buf.flush(st, 0)
 		return
 	}
 	if len(t.Shape) != 4 || t.Shape[3] != p.in {
@@ -154,83 +185,159 @@ func (p *patchOp) observe(t *interp.Tensor) {
 	}
 	positions := n * oh * ow
 	step := max(1, positions/maxPositions)
-	patch := make([]float64, d)
-	at := func(b, y, xx, ch int) float64 {
-		if y < 0 || y >= h || xx < 0 || xx >= w {
-			return 0
-		}
-		return float64(x[((b*h+y)*w+xx)*c+ch])
-	}
-	for pos := 0; pos < positions; pos += step {
+	// window writes the kh × kw window at output position pos, value
+	// (a, e, ch) of it to dst[((a·kw+e)·c+ch)·patchBlock]: zeros where
+	// the window leaves the input (padding).
+	window := func(pos int, dst []float64) {
 		b, rest := pos/(oh*ow), pos%(oh*ow)
 		y0, x0 := (rest/ow)*p.sh-padT, (rest%ow)*p.sw-padL
-		if p.kind == fb.BuiltinOperatorCONV_2D {
-			for a := 0; a < p.kh; a++ {
-				for e := 0; e < p.kw; e++ {
+		for a := 0; a < p.kh; a++ {
+			y := y0 + a*p.dh
+			for e := 0; e < p.kw; e++ {
+				xx := x0 + e*p.dw
+				out := dst[(a*p.kw+e)*c*patchBlock:]
+				if y < 0 || y >= h || xx < 0 || xx >= w {
 					for ch := 0; ch < c; ch++ {
-						patch[(a*p.kw+e)*c+ch] = at(b, y0+a*p.dh, x0+e*p.dw, ch)
+						out[ch*patchBlock] = 0
 					}
+					continue
+				}
+				px := x[((b*h+y)*w+xx)*c : ((b*h+y)*w+xx+1)*c]
+				for ch, v := range px {
+					out[ch*patchBlock] = float64(v)
 				}
 			}
-			st.add(0, patch)
-			continue
 		}
+	}
+	if p.kind == fb.BuiltinOperatorCONV_2D {
+		for pos := 0; pos < positions; pos += step {
+			window(pos, buf.x[buf.n:])
+			if buf.n++; buf.n == patchBlock {
+				buf.flush(st, 0)
+			}
+		}
+		buf.flush(st, 0)
+		return
+	}
+	// DEPTHWISE_CONV_2D: each channel is its own group. The windows of
+	// all channels are gathered at once (reading the input in order) into
+	// a buffer laid out (a, e, ch), then added channel by channel.
+	if len(p.dwBuf) != d*c*patchBlock {
+		p.dwBuf = make([]float64, d*c*patchBlock)
+	}
+	n = 0
+	flush := func() {
 		for ch := 0; ch < c; ch++ {
-			for a := 0; a < p.kh; a++ {
-				for e := 0; e < p.kw; e++ {
-					patch[a*p.kw+e] = at(b, y0+a*p.dh, x0+e*p.dw, ch)
-				}
+			for k := 0; k < d; k++ {
+				copy(buf.x[k*patchBlock:k*patchBlock+n], p.dwBuf[(k*c+ch)*patchBlock:])
 			}
-			st.add(ch, patch)
+			buf.n = n
+			buf.flush(st, ch)
 		}
+		n = 0
+	}
+	for pos := 0; pos < positions; pos += step {
+		window(pos, p.dwBuf[n:])
+		if n++; n == patchBlock {
+			flush()
+		}
+	}
+	if n > 0 {
+		flush()
 	}
 }
 
-// add accumulates one patch of group g.
-func (st *PatchStats) add(g int, patch []float64) {
+// addBlock accumulates n patches of group g, given transposed as in
+// patchBuf. The second moment is the product of the block with itself,
+// computed four rows by four columns at a time so that each value loaded
+// serves four products.
+func (st *PatchStats) addBlock(g int, x []float64, n int) {
 	d := st.Dims
+	col := func(i int) []float64 { return x[i*patchBlock : i*patchBlock+n] }
 	sum := st.sum[g*d : (g+1)*d]
-	for i, v := range patch {
-		sum[i] += v
+	for i := range sum {
+		s := 0.0
+		for _, v := range col(i) {
+			s += v
+		}
+		sum[i] += s
 	}
 	if g == 0 {
-		st.Patches++
+		st.Patches += float64(n)
 	}
 	if st.moment == nil {
 		return
 	}
 	mom := st.moment[g*d*d : (g+1)*d*d]
-	for i, v := range patch {
-		if v == 0 {
-			continue
+	d4 := d &^ 3
+	for i := 0; i < d4; i += 4 {
+		a0, a1, a2, a3 := col(i), col(i+1), col(i+2), col(i+3)
+		for j := i; j < d4; j += 4 {
+			b0, b1, b2, b3 := col(j), col(j+1), col(j+2), col(j+3)
+			tile4x4(mom[i*d+j:], d, a0, a1, a2, a3, b0, b1, b2, b3)
 		}
-		row := mom[i*d+i : i*d+d]
-		if len(row) < 8 {
-			rest := patch[i:d]
-			rest = rest[:len(row)]
-			for j, x := range rest {
-				row[j] += v * x
-			}
-			continue
+		for j := d4; j < d; j++ {
+			b := col(j)
+			mom[i*d+j] += dot(a0, b)
+			mom[(i+1)*d+j] += dot(a1, b)
+			mom[(i+2)*d+j] += dot(a2, b)
+			mom[(i+3)*d+j] += dot(a3, b)
 		}
-		axpy(row, patch[i:d], v)
+	}
+	for i := d4; i < d; i++ {
+		a := col(i)
+		for j := i; j < d; j++ {
+			mom[i*d+j] += dot(a, col(j))
+		}
 	}
 }
 
-// axpy adds v·x to row (len(x) ≥ len(row)), four at a time.
-func axpy(row, x []float64, v float64) {
-	x = x[:len(row)]
-	j := 0
-	for ; j+4 <= len(row); j += 4 {
-		r, y := row[j:j+4:j+4], x[j:j+4:j+4]
-		r[0] += v * y[0]
-		r[1] += v * y[1]
-		r[2] += v * y[2]
-		r[3] += v * y[3]
+// tile4x4 adds to the 4×4 block of m (row stride d) at its start the
+// products of rows a0..a3 with b0..b3 (all of one length), as two 2×4
+// blocks (whose sums fit in the machine's registers).
+func tile4x4(m []float64, d int, a0, a1, a2, a3, b0, b1, b2, b3 []float64) {
+	tile2x4(m, d, a0, a1, b0, b1, b2, b3)
+	tile2x4(m[2*d:], d, a2, a3, b0, b1, b2, b3)
+}
+
+// tile2x4 adds to the 2×4 block of m (row stride d) at its start the
+// products of rows a0, a1 with b0..b3.
+func tile2x4(m []float64, d int, a0, a1, b0, b1, b2, b3 []float64) {
+	n := len(a0)
+	a1 = a1[:n]
+	b0, b1, b2, b3 = b0[:n], b1[:n], b2[:n], b3[:n]
+	var c00, c01, c02, c03, c10, c11, c12, c13 float64
+	for k, x0 := range a0 {
+		x1 := a1[k]
+		y0, y1, y2, y3 := b0[k], b1[k], b2[k], b3[k]
+		c00 += x0 * y0
+		c01 += x0 * y1
+		c02 += x0 * y2
+		c03 += x0 * y3
+		c10 += x1 * y0
+		c11 += x1 * y1
+		c12 += x1 * y2
+		c13 += x1 * y3
 	}
-	for ; j < len(row); j++ {
-		row[j] += v * x[j]
+	r := m[:d+4]
+	r[0] += c00
+	r[1] += c01
+	r[2] += c02
+	r[3] += c03
+	r[d] += c10
+	r[d+1] += c11
+	r[d+2] += c12
+	r[d+3] += c13
+}
+
+// dot returns the inner product of a and b (of one length).
+func dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	s := 0.0
+	for k, v := range a {
+		s += v * b[k]
 	}
+	return s
 }
 
 // finish normalises the sums into means.
