@@ -314,6 +314,7 @@ func planDynamic(g *graph, opts Options, r *Report) (func(), string) {
 			g.rewireDynamic(key, plans[key], units)
 		}
 		g.removeDeadDequantizes(todo)
+		g.dropUnreadFloat16()
 	}, ""
 }
 
@@ -616,6 +617,9 @@ func (g *graph) rewireDynamic(key opKey, p *opPlan, units map[uint32]*unit) {
 	if spec.Dynamic.AsymmetricInputs {
 		setAsymmetric(op, spec.Op)
 	}
+	if p.kernel == opspec.HybridKernel {
+		g.float32Biases(key, spec)
+	}
 	if p.kernel == opspec.Int8Passthrough {
 		g.passthroughOutput(key, p.uses[0].u)
 	}
@@ -697,6 +701,48 @@ func (g *graph) passthroughOutput(key opKey, u *unit) {
 	op.Outputs[0] = qi
 	d := &fb.OperatorT{OpcodeIndex: g.dequantizeOpcode(), Inputs: []int32{qi}, Outputs: []int32{orig}}
 	g.after[key] = append(g.after[key], d)
+}
+
+// float32Biases makes the FLOAT16 biases behind DEQUANTIZE (MediaPipe's
+// storage) of a hybrid operator FLOAT32 constants: the DEQUANTIZE's output
+// becomes the constant and the DEQUANTIZE goes. TensorFlow's hybrid
+// operators always read FLOAT32 biases, and LiteRT's XNNPack delegate
+// (LiteRT.js 2.5) turns a hybrid convolution with a dequantized bias into
+// NaN. The FLOAT16 constant is dropped when nothing else reads it.
+func (g *graph) float32Biases(key opKey, spec *opspec.Spec) {
+	info := g.sgs[key.sg]
+	sg := info.sg
+	op := sg.Operators[key.op]
+	for _, b := range spec.Biases {
+		if b >= len(op.Inputs) || op.Inputs[b] < 0 {
+			continue
+		}
+		out := op.Inputs[b]
+		d := info.producer[out]
+		if !g.isDequantize(key.sg, d) || g.removed[opKey{key.sg, d}] || info.io[out] {
+			continue
+		}
+		srcIndex := sg.Operators[d].Inputs[0]
+		src := sg.Tensors[srcIndex]
+		data := g.constData(src)
+		if src.Type != fb.TensorTypeFLOAT16 || data == nil {
+			continue
+		}
+		g.m.Buffers = append(g.m.Buffers, &fb.BufferT{Data: float32Bytes(decodeFloat16(data))})
+		t := sg.Tensors[out]
+		t.Buffer = uint32(len(g.m.Buffers) - 1)
+		g.removed[opKey{key.sg, d}] = true
+		g.float16Sources = append(g.float16Sources, tref{key.sg, int(srcIndex)})
+	}
+}
+
+// dropUnreadFloat16 drops the FLOAT16 constants float32Biases left unread.
+func (g *graph) dropUnreadFloat16() {
+	for _, c := range g.float16Sources {
+		if !g.orphaned[c] && !g.stillRead(c.sg, int32(c.t)) {
+			g.orphaned[c] = true
+		}
+	}
 }
 
 // removeDeadDequantizes drops the DEQUANTIZE operators in front of FLOAT16

@@ -44,6 +44,9 @@ type graph struct {
 	opIndex map[opKey]int
 	// kernels records how each weight-reading operator runs (dynamic).
 	kernels map[opKey]opspec.Kernel
+	// float16Sources are FLOAT16 constants whose DEQUANTIZE was folded
+	// into a FLOAT32 constant (dynamic), dropped when left unread.
+	float16Sources []tref
 }
 
 func newGraph(m *tflite.Model) *graph {

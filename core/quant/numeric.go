@@ -60,6 +60,15 @@ func int8Bytes(q []int8) []byte {
 }
 
 // decodeFloat32 reads little-endian float32 values.
+// float32Bytes encodes v little-endian.
+func float32Bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
 func decodeFloat32(data []byte) []float32 {
 	v := make([]float32, len(data)/4)
 	for i := range v {
