@@ -4,7 +4,7 @@
 // TensorFlow Lite 2.9, and the one users' browsers run today.
 //
 // LiteRT.js needs a browser page, so a Runtime is a headless Debian
-// chromium (started with the flags the project's browser tests use and a
+// chromium (started with package chromium's options and a
 // fresh profile) on a page from scripts/litert, served with
 // scripts/node_modules from a loopback server that also hands the page the
 // model and input bytes. The page runs models on LiteRT.js's CPU
@@ -21,8 +21,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +33,7 @@ import (
 
 	"litequant/core/fixtures"
 	"litequant/core/npy"
+	"litequant/core/runtimetest/chromium"
 	"litequant/core/tflite"
 )
 
@@ -78,13 +79,8 @@ func locate() (root, browser string, err error) {
 			return "", "", fmt.Errorf("%s is missing (run `make test` or `npm ci --prefix scripts`)", p)
 		}
 	}
-	if p := os.Getenv("CHROMIUM"); p != "" {
+	if p := chromium.Find(); p != "" {
 		return root, p, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return root, p, nil
-		}
 	}
 	return "", "", errors.New("chromium is not in PATH (`make deps` installs Debian's chromium)")
 }
@@ -134,20 +130,7 @@ func Start(t testing.TB) *Runtime {
 	t.Cleanup(func() { srv.Close() })
 	r.base = "http://" + ln.Addr().String()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
+	opts := chromium.Options(browser, t.TempDir())
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
@@ -242,9 +225,9 @@ func (m *Model) Run(inputs ...*npy.Array) ([]*npy.Array, error) {
 		}
 		n := 0
 		switch {
-		case equal(a.Shape, want.Shape):
+		case slices.Equal(a.Shape, want.Shape):
 			n = -1
-		case len(want.Shape) > 0 && want.Shape[0] == 1 && len(a.Shape) == len(want.Shape) && equal(a.Shape[1:], want.Shape[1:]):
+		case len(want.Shape) > 0 && want.Shape[0] == 1 && len(a.Shape) == len(want.Shape) && slices.Equal(a.Shape[1:], want.Shape[1:]):
 			n = a.Shape[0]
 		default:
 			return nil, fmt.Errorf("input %d (%s): shape %v for an input of shape %v", k, want.Name, a.Shape, want.Shape)
@@ -322,18 +305,6 @@ func (r *Runtime) RunBytes(t testing.TB, model []byte, inputs ...*npy.Array) []*
 		t.Fatal(err)
 	}
 	return out
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func jsInts(v []int) string {
