@@ -203,9 +203,10 @@ func (m *Model) Close() {
 
 // Run runs the model on the inputs, one array per model input, each of the
 // input's dtype. As with core/runtimetest, an array of shape [N] + S[1:]
-// for a model input of shape S = [1, ...] is a batch of N samples, run one
-// by one; each output is then stacked on axis 0, giving [N] + O[1:] when
-// the output shape O starts with 1. An array of shape S is one sample,
+// for a model input of shape S = [1, ...], or of shape [N] + S, is a batch
+// of N samples, run one by one; each output is then stacked on axis 0,
+// giving [N] + O[1:] when the output shape O starts with 1 and [N] + O
+// otherwise. An array of shape S is one sample,
 // whose outputs keep their shapes. LiteRT.js cannot run models with a
 // dynamic (-1) input dimension; see [Static].
 func (m *Model) Run(inputs ...*npy.Array) ([]*npy.Array, error) {
@@ -229,6 +230,8 @@ func (m *Model) Run(inputs ...*npy.Array) ([]*npy.Array, error) {
 			n = -1
 		case len(want.Shape) > 0 && want.Shape[0] == 1 && len(a.Shape) == len(want.Shape) && slices.Equal(a.Shape[1:], want.Shape[1:]):
 			n = a.Shape[0]
+		case len(a.Shape) == len(want.Shape)+1 && slices.Equal(a.Shape[1:], want.Shape):
+			n = a.Shape[0]
 		default:
 			return nil, fmt.Errorf("input %d (%s): shape %v for an input of shape %v", k, want.Name, a.Shape, want.Shape)
 		}
@@ -250,7 +253,7 @@ func (m *Model) Run(inputs ...*npy.Array) ([]*npy.Array, error) {
 			data, shape := a.Data, a.Shape
 			if batch > 0 {
 				per := len(a.Data) / batch
-				data, shape = a.Data[i*per:(i+1)*per], append([]int{1}, a.Shape[1:]...)
+				data, shape = a.Data[i*per:(i+1)*per], m.Inputs[k].Shape
 			}
 			args = append(args, fmt.Sprintf("{url: %q, dtype: %q, shape: %s}", m.r.blob(data), m.Inputs[k].DType, jsInts(shape)))
 		}

@@ -3,6 +3,7 @@ package litert
 import (
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,6 +76,19 @@ func TestRun(t *testing.T) {
 		got := r.RunBytes(t, fcModel(false), npy.FromFloat32([]int{1, 4}, []float32{1, 2, 3, 4}))
 		if s := got[0].Shape; len(s) != 2 || s[0] != 1 || s[1] != 3 {
 			t.Errorf("shape %v, want [1 3]", s)
+		}
+	})
+	t.Run("batch of inputs without a leading 1", func(t *testing.T) {
+		b := modelbuild.New()
+		in := b.Tensor("x", fb.TensorTypeFLOAT32, 2, 3)
+		out := b.Tensor("y", fb.TensorTypeFLOAT32, 2, 3)
+		b.Op(fb.BuiltinOperatorRELU, nil, []int32{in}, []int32{out})
+		b.Inputs(in)
+		b.Outputs(out)
+		got := r.RunBytes(t, b.Bytes(), npy.FromFloat32([]int{2, 2, 3}, []float32{-1, 2, -3, 4, -5, 6, 7, -8, 9, -10, 11, -12}))
+		v, _ := got[0].Float32s()
+		if !slices.Equal(got[0].Shape, []int{2, 2, 3}) || !slices.Equal(v, []float32{0, 2, 0, 4, 0, 6, 7, 0, 9, 0, 11, 0}) {
+			t.Errorf("got %v %v, want [2 2 3] relu of the input", got[0].Shape, v)
 		}
 	})
 	t.Run("dynamic batch needs Static", func(t *testing.T) {
