@@ -170,6 +170,11 @@ export function reportView({ report, before, after, stats }) {
     pairs.push(["Min runtime", `${q.min_runtime_before || "unset"} → ${q.min_runtime_version}`]);
   }
   parts.push(dl(pairs));
+  // What the converter warns about (ranges set by a few samples,
+  // --default-range used, ...), as the CLI prints it.
+  for (const w of q.warnings || []) {
+    parts.push(el("p", { class: "notice report-warning" }, `Warning: ${w}`));
+  }
 
   const ranges = rangeRows(stats, before, after);
   parts.push(el("h3", {}, `Activation ranges (${ranges.length})`));

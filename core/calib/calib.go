@@ -39,7 +39,11 @@ type TensorStats struct {
 	// Options.Channels.
 	ChannelMin []float32 `json:"channel_min,omitempty"`
 	ChannelMax []float32 `json:"channel_max,omitempty"`
-	seen       bool
+	// SampleMax is the largest finite magnitude the tensor reached on each
+	// sample (0 where it had none), which shows when a few samples set
+	// the range (see Stats.SampleMax).
+	SampleMax Float32s `json:"sample_max,omitempty"`
+	seen      bool
 }
 
 // SubgraphStats holds the statistics of one calibrated subgraph.
@@ -57,9 +61,11 @@ type SubgraphStats struct {
 // Stats is the result of a calibration run. It encodes to JSON, so it can
 // be cached (the browser keeps it in IndexedDB).
 type Stats struct {
-	Samples   int              `json:"samples"`
-	Subgraphs []*SubgraphStats `json:"subgraphs"`
-	Elapsed   time.Duration    `json:"elapsed_ns"`
+	Samples int `json:"samples"`
+	// SampleNames says where each sample came from (Source.Source).
+	SampleNames []string         `json:"sample_names,omitempty"`
+	Subgraphs   []*SubgraphStats `json:"subgraphs"`
+	Elapsed     time.Duration    `json:"elapsed_ns"`
 }
 
 // Range returns the recorded range of tensor t in subgraph sg.
@@ -72,6 +78,27 @@ func (s *Stats) Range(sg, t int) (min, max float32, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// SampleMax returns, for each sample, the largest magnitude tensor t of
+// subgraph sg reached on it, or nil when it was not recorded.
+func (s *Stats) SampleMax(sg, t int) []float32 {
+	for _, ss := range s.Subgraphs {
+		if ss.Index == sg {
+			if ts := ss.Tensors[t]; ts != nil && len(ts.SampleMax) == s.Samples {
+				return ts.SampleMax
+			}
+		}
+	}
+	return nil
+}
+
+// SampleName says where sample i came from ("" when unknown).
+func (s *Stats) SampleName(i int) string {
+	if i < 0 || i >= len(s.SampleNames) {
+		return ""
+	}
+	return s.SampleNames[i]
 }
 
 // ChannelRange returns the per-channel (last axis) ranges of tensor t in
@@ -143,6 +170,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		dead    bool
 	}
 	var runs []run
+	sample := 0 // the sample being run, for TensorStats.SampleMax
 	for _, si := range subgraphs {
 		lenient := false
 		if si != 0 && opts.Subgraphs == nil && !sameInputs(m, 0, si, false) {
@@ -160,7 +188,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		if opts.Channels {
 			channels = weightInputs(m, si)
 		}
-		obs := observer(ss, channels)
+		obs := observer(ss, channels, &sample)
 		if opts.Patches {
 			byInput := patchOps(m, si)
 			ss.Patches = map[int]*PatchStats{}
@@ -183,10 +211,12 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		runs = append(runs, run{it: it, stats: ss, lenient: lenient})
 	}
 	var buf [][]byte
+	names := make([]string, n)
 	for i := 0; i < n; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		sample, names[i] = i, src.Source(i)
 		var err error
 		buf, err = src.SampleTo(i, buf)
 		if err != nil {
@@ -221,7 +251,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 			opts.Progress(i+1, n)
 		}
 	}
-	st := &Stats{Samples: n, Elapsed: time.Since(start)}
+	st := &Stats{Samples: n, SampleNames: names, Elapsed: time.Since(start)}
 	for _, r := range runs {
 		if r.dead {
 			continue
@@ -235,6 +265,9 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 				if ts.ChannelMin[i] > ts.ChannelMax[i] { // never finite
 					ts.ChannelMin[i], ts.ChannelMax[i] = 0, 0
 				}
+			}
+			for len(ts.SampleMax) < n {
+				ts.SampleMax = append(ts.SampleMax, 0)
 			}
 		}
 		for k, p := range r.stats.Patches {
@@ -264,9 +297,10 @@ func weightInputs(m *tflite.Model, si int) map[int]bool {
 	return out
 }
 
-// observer records the range of every FLOAT32 tensor it is shown, and the
-// range of each channel of those in channels.
-func observer(ss *SubgraphStats, channels map[int]bool) interp.Observer {
+// observer records the range of every FLOAT32 tensor it is shown, its
+// largest magnitude on the current sample (*sample), and the range of each
+// channel of those in channels.
+func observer(ss *SubgraphStats, channels map[int]bool, sample *int) interp.Observer {
 	return func(t *interp.Tensor) {
 		if t.Type != fb.TensorTypeFLOAT32 || t.IsConst() {
 			return
@@ -292,6 +326,10 @@ func observer(ss *SubgraphStats, channels map[int]bool) interp.Observer {
 		if lo > hi {
 			return // nothing finite in this tensor this time
 		}
+		for len(ts.SampleMax) <= *sample {
+			ts.SampleMax = append(ts.SampleMax, 0)
+		}
+		ts.SampleMax[*sample] = max(ts.SampleMax[*sample], -lo, hi)
 		// Channel ranges of a tensor that ever held NaN or ±Inf are not
 		// reported (ChannelRange), so they need not be kept.
 		if channels[t.Index] && ts.NonFinite == 0 && len(t.Shape) > 0 {

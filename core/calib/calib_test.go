@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -21,7 +22,7 @@ type floats struct {
 
 func (f floats) Len() int            { return len(f.data) }
 func (f floats) Shapes(int) [][]int  { return [][]int{f.shape} }
-func (f floats) Source(i int) string { return "sample" }
+func (f floats) Source(i int) string { return fmt.Sprintf("sample %d", i) }
 func (f floats) SampleTo(i int, dst [][]byte) ([][]byte, error) {
 	return [][]byte{modelbuild.Float32Bytes(f.data[i])}, nil
 }
@@ -70,11 +71,24 @@ func TestRanges(t *testing.T) {
 	if _, _, ok := st.Range(0, 1); ok {
 		t.Error("constant tensor c has a recorded range")
 	}
+	// Each sample's largest finite magnitude: x = {0,0,0}, {2,-3,1},
+	// {-1,5,Inf}; h = x + c; y = 2h.
+	for idx, want := range map[int][]float32{0: {0, 3, 5}, 3: {1, 4, 4}, 4: {2, 8, 8}} {
+		if got := st.SampleMax(0, idx); !slices.Equal(got, want) {
+			t.Errorf("tensor %d: sample maxima %v, want %v", idx, got, want)
+		}
+	}
+	if st.SampleName(1) != "sample 1" || st.SampleName(3) != "" {
+		t.Errorf("sample names %q", st.SampleNames)
+	}
 	// Stats survive JSON (the browser caches them).
 	data, _ := json.Marshal(st)
 	var back Stats
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
+	}
+	if got := back.SampleMax(0, 4); !slices.Equal(got, []float32{2, 8, 8}) {
+		t.Errorf("after JSON: sample maxima %v", got)
 	}
 	if lo, hi, ok := back.Range(0, 4); !ok || lo != -8 || hi != 8 {
 		t.Errorf("after JSON: %v %v %v", lo, hi, ok)

@@ -1,9 +1,11 @@
 package quant
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -180,6 +182,9 @@ type fullPlan struct {
 	// range around calibration here.
 	sources []rangeSource
 	fq      *fakeQuants // FAKE_QUANT ranges (also for uint8 weights)
+	// spread lists the calibrated activations whose range a few samples
+	// set (checkSpread).
+	spread []outlierSpread
 	// inStats are the parameters --input-stats gives inputs of subgraph 0.
 	inStats map[int32]rep
 	// defaulted lists the tensors given --default-range.
@@ -1427,11 +1432,31 @@ func (p *fullPlan) recordAct(f *fullSG, t, v int32, r rep) {
 		if a.ranged {
 			lo, hi := a.lo, a.hi
 			e.Min, e.Max = &lo, &hi
+			p.checkSpread(f, t, a.source)
 		}
 	default:
 		e.Source = fmt.Sprintf("requantized from %q for a reader that needs other parameters", f.info.sg.Tensors[t].Name)
 	}
 	p.r.Activations = append(p.r.Activations, e)
+}
+
+// checkSpread notes, in the 8-bit modes, a calibrated activation whose
+// range a few samples set (see SampleSpread). FAKE_QUANT removal
+// renumbers tensors, so models that had any are not checked.
+func (p *fullPlan) checkSpread(f *fullSG, t int32, source string) {
+	sp, ok := p.ranges.(SampleSpread)
+	if !ok || source != "calibration" || p.s.act == fb.TensorTypeINT16 || len(p.fq.ranges) > 0 {
+		return
+	}
+	for _, x := range p.spread {
+		if x.subgraph == f.si && x.t == t {
+			return // another view of the same value
+		}
+	}
+	if top, median, samples, ok := rangeSpread(sp.SampleMax(f.si, int(t))); ok {
+		p.spread = append(p.spread, outlierSpread{tensor: f.info.sg.Tensors[t].Name, top: top, median: median, samples: samples,
+			subgraph: f.si, t: t, producer: f.info.producer[t]})
+	}
 }
 
 // recordConst adds a quantized constant to the report's weights.
@@ -1484,6 +1509,13 @@ func (p *fullPlan) report(start time.Time) {
 	}
 	if p.r.Activations == nil {
 		p.r.Activations = []Activation{}
+	}
+	// Name the first in operator order: where the outlying values start.
+	slices.SortStableFunc(p.spread, func(a, b outlierSpread) int {
+		return cmp.Or(cmp.Compare(a.subgraph, b.subgraph), cmp.Compare(a.producer, b.producer))
+	})
+	if sp, ok := p.ranges.(SampleSpread); ok && len(p.spread) > 0 {
+		p.r.Warnings = append(p.r.Warnings, spreadWarning(p.spread, sp))
 	}
 	_ = start
 }

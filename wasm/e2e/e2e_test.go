@@ -270,6 +270,29 @@ func imagePaths(t *testing.T, n int) []string {
 	return out
 }
 
+// TestOutlierWarning: the page shows the converter's warnings. Among the
+// shared images, sparrow.png drives face_detection's activations to about
+// 17 times the others' range, which int8 calibration reports.
+func TestOutlierWarning(t *testing.T) {
+	modelPath := shared(t, "models", "face_detection_short_range.tflite")
+	images := imagePaths(t, 8)
+	srv := startServer(t)
+	b := newBrowser(t)
+	b.open(srv.URL)
+	b.pickModel(modelPath)
+	b.set("#mode", "int8")
+	b.upload("#samples", images...)
+	st, _ := b.quantize(5 * time.Minute)
+	skipIfInt8Missing(t, st)
+	if st.Kind != "done" {
+		t.Fatalf("status %q (%s)", st.Text, st.Kind)
+	}
+	got := eval[[]string](b, `[...document.querySelectorAll("#report .report-warning")].map((e) => e.textContent)`)
+	if len(got) != 1 || !strings.Contains(got[0], "set by a few samples far beyond the others") || !strings.Contains(got[0], "sparrow.png") {
+		t.Errorf("report warnings on the page: %q, want one naming sparrow.png", got)
+	}
+}
+
 // TestMobilenetInt8 quantizes mobilenet_v1_0.25_224_float to int8 with a
 // few images: the download equals the native converter's output and
 // classifies like the float model in the real runtime; after a reload the

@@ -332,3 +332,39 @@ func BenchmarkQuantizeInt8(b *testing.B) {
 	}
 	b.ReportMetric(calibMS/float64(b.N), "calib-ms/sample")
 }
+
+// A calibration sample far beyond the others sets the 8-bit ranges: the
+// report warns and names it; int16x8 has the steps to spare.
+func TestQuantizeOutlierSampleWarning(t *testing.T) {
+	dir := t.TempDir()
+	in := fcModelFile(t, dir, 32)
+	r := rand.New(rand.NewPCG(3, 4))
+	v := make([]float32, 8*64)
+	for i := range v {
+		v[i] = 2*r.Float32() - 1
+		if i/64 == 5 {
+			v[i] *= 40 // sample 5
+		}
+	}
+	cal := filepath.Join(dir, "calib.npy")
+	if err := npy.WriteFile(cal, npy.FromFloat32([]int{8, 64}, v)); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.tflite")
+	status, stdout, stderr := runCmd("quantize", "--mode", "int8", "--calib", cal, "-o", out, in)
+	if status != 0 {
+		t.Fatal(stderr)
+	}
+	// The input is the first value the sample sets apart; the output
+	// follows.
+	for _, want := range []string{"warning: 2 calibrated activation range(s) are set by a few samples far beyond the others",
+		`"x" reaches 39.5 on ` + cal + "[5], while half the samples stay within 0.99 (40×)", "--mode int16x8"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the warning lacks %q:\n%s", want, stdout)
+		}
+	}
+	status, stdout, stderr = runCmd("quantize", "--mode", "int16x8", "--calib", cal, "-o", out, in)
+	if status != 0 || strings.Contains(stdout, "warning:") {
+		t.Errorf("int16x8: status %d, %s%s", status, stdout, stderr)
+	}
+}
