@@ -206,9 +206,9 @@ func (m *Model) Close() {
 // for a model input of shape S = [1, ...], or of shape [N] + S, is a batch
 // of N samples, run one by one; each output is then stacked on axis 0,
 // giving [N] + O[1:] when the output shape O starts with 1 and [N] + O
-// otherwise. An array of shape S is one sample,
-// whose outputs keep their shapes. LiteRT.js cannot run models with a
-// dynamic (-1) input dimension; see [Static].
+// otherwise. An array of shape S is one sample, whose outputs keep their
+// shapes. LiteRT.js cannot run models with a dynamic (-1) input
+// dimension; see [Static].
 func (m *Model) Run(inputs ...*npy.Array) ([]*npy.Array, error) {
 	if len(inputs) != len(m.Inputs) {
 		return nil, fmt.Errorf("%d inputs for a model with %d", len(inputs), len(m.Inputs))
