@@ -58,7 +58,7 @@ type patchOp struct {
 	dw    int
 	same  bool
 	fcDim int       // FULLY_CONNECTED input row length
-	buf   *patchBuf // patches gathered for addBlock
+	buf   *patchBuf // CONV_2D, FULLY_CONNECTED: patches gathered for addBlock
 	dwBuf []float64 // DEPTHWISE_CONV_2D: windows of every channel
 }
 
@@ -130,12 +130,10 @@ type patchBuf struct {
 	n int
 }
 
-func newPatchBuf(d int) *patchBuf { return &patchBuf{x: make([]float64, d*patchBlock)} }
-
 // flush adds the gathered patches to group g of st.
 func (b *patchBuf) flush(st *PatchStats, g int) {
 	if b.n > 0 {
-		st.addBlock(g, b.x, b.n)
+		st.addBlock(g, b.x, patchBlock, b.n)
 		b.n = 0
 	}
 }
@@ -145,8 +143,8 @@ func (p *patchOp) observe(t *interp.Tensor) {
 	x := t.F32()
 	st := p.st
 	d := st.Dims
-	if p.buf == nil {
-		p.buf = newPatchBuf(d)
+	if p.buf == nil && p.kind != fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+		p.buf = &patchBuf{x: make([]float64, d*patchBlock)}
 	}
 	buf := p.buf
 	if p.kind == fb.BuiltinOperatorFULLY_CONNECTED {
@@ -221,39 +219,36 @@ func (p *patchOp) observe(t *interp.Tensor) {
 	}
 	// DEPTHWISE_CONV_2D: each channel is its own group. The windows of
 	// all channels are gathered at once (reading the input in order) into
-	// a buffer laid out (a, e, ch), then added channel by channel.
+	// a buffer laid out (a, e, ch); channel ch's value k is then the
+	// column at (k·c + ch)·patchBlock.
 	if len(p.dwBuf) != d*c*patchBlock {
 		p.dwBuf = make([]float64, d*c*patchBlock)
 	}
-	n = 0
+	filled := 0
 	flush := func() {
 		for ch := 0; ch < c; ch++ {
-			for k := 0; k < d; k++ {
-				copy(buf.x[k*patchBlock:k*patchBlock+n], p.dwBuf[(k*c+ch)*patchBlock:])
-			}
-			buf.n = n
-			buf.flush(st, ch)
+			st.addBlock(ch, p.dwBuf[ch*patchBlock:], c*patchBlock, filled)
 		}
-		n = 0
+		filled = 0
 	}
 	for pos := 0; pos < positions; pos += step {
-		window(pos, p.dwBuf[n:])
-		if n++; n == patchBlock {
+		window(pos, p.dwBuf[filled:])
+		if filled++; filled == patchBlock {
 			flush()
 		}
 	}
-	if n > 0 {
+	if filled > 0 {
 		flush()
 	}
 }
 
-// addBlock accumulates n patches of group g, given transposed as in
-// patchBuf. The second moment is the product of the block with itself,
-// computed four rows by four columns at a time so that each value loaded
-// serves four products.
-func (st *PatchStats) addBlock(g int, x []float64, n int) {
+// addBlock accumulates n patches of group g, given transposed: value i of
+// patch b is x[i*stride+b]. The second moment is the product of the block
+// with itself, computed in 2×4 tiles whose sums stay in registers, so
+// that each value loaded serves two or four products.
+func (st *PatchStats) addBlock(g int, x []float64, stride, n int) {
 	d := st.Dims
-	col := func(i int) []float64 { return x[i*patchBlock : i*patchBlock+n] }
+	col := func(i int) []float64 { return x[i*stride : i*stride+n] }
 	sum := st.sum[g*d : (g+1)*d]
 	for i := range sum {
 		s := 0.0

@@ -20,7 +20,7 @@ func BenchmarkAddBlock(b *testing.B) {
 			}
 			b.SetBytes(int64(8 * len(x)))
 			for b.Loop() {
-				st.addBlock(0, x, patchBlock)
+				st.addBlock(0, x, patchBlock, patchBlock)
 			}
 		})
 	}

@@ -37,7 +37,7 @@ func TestAddBlockMatchesOuterProducts(t *testing.T) {
 						}
 					}
 				}
-				st.addBlock(g, x, n)
+				st.addBlock(g, x, patchBlock, n)
 			}
 			if st.Patches != float64(n) {
 				t.Errorf("patches %g, want %d", st.Patches, n)
@@ -124,7 +124,7 @@ func TestObserveMatchesWindows(t *testing.T) {
 									}
 								}
 							}
-							want.addBlock(g, patch, 1)
+							want.addBlock(g, patch, patchBlock, 1)
 						}
 					}
 				}
