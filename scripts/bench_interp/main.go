@@ -19,11 +19,14 @@
 //     lib/wasm/wasm_exec_node.js;
 //   - tflite: the real runtime, 1 thread (WebAssembly SIMD build, in Node),
 //     through scripts/tflite_run.js;
+//   - litert.js: the current LiteRT web runtime (XNNPack, WebAssembly,
+//     1 thread) in headless chromium, through core/runtimetest/litert
+//     (left out with --no-litert, or when chromium is missing).
 //
-// The four measurements are repeated --rounds times, interleaved, so that
-// each sees the same conditions on a busy machine, and the median of the
-// rounds is reported with its ratio to the runtime's. It needs node in PATH
-// and scripts/node_modules installed (npm ci --prefix scripts).
+// The measurements are repeated --rounds times, interleaved, so that each
+// sees the same conditions on a busy machine, and the median of the rounds
+// is reported with its ratios to the runtimes'. It needs node in PATH and
+// scripts/node_modules installed (npm ci --prefix scripts).
 package main
 
 import (
@@ -40,6 +43,7 @@ import (
 	"strings"
 
 	"litequant/core/npy"
+	"litequant/core/runtimetest/litert"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 	"litequant/scripts/bench_interp/benchcore"
@@ -59,6 +63,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved repetitions of the four measurements")
 	warmup := flag.Int("warmup", 5, "untimed inferences before timing")
 	child := flag.Bool("native-child", false, "internal: time natively and print JSON")
+	noLiteRT := flag.Bool("no-litert", false, "leave out LiteRT.js (chromium)")
 	flag.Parse()
 	if *child {
 		res, err := benchcore.Time(flag.Arg(0), flag.Args()[1:], *warmup, *runs)
@@ -72,7 +77,7 @@ func main() {
 	if *runs < 1 || *warmup < 1 || *rounds < 1 {
 		fail(errors.New("--runs, --rounds and --warmup must be at least 1"))
 	}
-	if err := run(models, *runs, *rounds, *warmup); err != nil {
+	if err := run(models, *runs, *rounds, *warmup, !*noLiteRT); err != nil {
 		fail(err)
 	}
 }
@@ -82,12 +87,13 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// The four measurements, in table order.
+// The measurements, in table order.
 const (
 	mNative = iota
 	mSingle
 	mWasm
 	mRuntime
+	mLiteRT
 	numMeasures
 )
 
@@ -107,7 +113,7 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-func run(models []string, runs, rounds, warmup int) error {
+func run(models []string, runs, rounds, warmup int, withLiteRT bool) error {
 	root, err := fixtures.RepoRoot()
 	if err != nil {
 		return err
@@ -147,6 +153,15 @@ func run(models []string, runs, rounds, warmup int) error {
 	if err != nil {
 		return err
 	}
+	var lrt *litert.Runtime
+	if withLiteRT {
+		fmt.Fprintln(os.Stderr, "starting LiteRT.js in chromium...")
+		if lrt, err = litert.Open(); err != nil {
+			fmt.Fprintf(os.Stderr, "LiteRT.js left out: %v\n", err)
+		} else {
+			defer lrt.Close()
+		}
+	}
 
 	var rows []row
 	for mi, path := range models {
@@ -184,6 +199,13 @@ func run(models []string, runs, rounds, warmup int) error {
 				note("tflite", err)
 			} else {
 				r.ms[mRuntime] = append(r.ms[mRuntime], ms)
+			}
+			if lrt != nil {
+				if ms, err := timeLiteRT(lrt, path, inputs, runs, warmup); err != nil {
+					note("litert.js", err)
+				} else {
+					r.ms[mLiteRT] = append(r.ms[mLiteRT], ms)
+				}
 			}
 			if len(r.err) > 0 {
 				break
@@ -296,6 +318,28 @@ func runRuntime(node, root, model string, inputs []string, out string, runs, war
 	return *meta.MsPerInference, nil
 }
 
+// timeLiteRT times the model in LiteRT.js on the input files.
+func timeLiteRT(r *litert.Runtime, model string, inputs []string, runs, warmup int) (float64, error) {
+	data, err := os.ReadFile(model)
+	if err != nil {
+		return 0, err
+	}
+	var arrays []*npy.Array
+	for _, p := range inputs {
+		a, err := npy.ReadFile(p)
+		if err != nil {
+			return 0, err
+		}
+		arrays = append(arrays, a)
+	}
+	m, err := r.Load(data)
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	return m.Time(arrays, warmup, runs)
+}
+
 func printTable(rows []row, runs, rounds int) {
 	ms := func(v float64) string {
 		if v == 0 {
@@ -310,14 +354,15 @@ func printTable(rows []row, runs, rounds int) {
 		return fmt.Sprintf("%.2fx", a/b)
 	}
 	fmt.Printf("ms per inference: median of %d rounds, each the mean of %d inferences\n", rounds, runs)
-	fmt.Printf("%-30s %11s %11s %11s %11s   %13s %14s %11s\n", "model", "go native", "go 1 thread", "go wasm", "tflite", "native/tflite", "1thread/tflite", "wasm/tflite")
+	fmt.Printf("%-30s %11s %11s %11s %11s %11s   %13s %14s %11s %11s\n", "model", "go native", "go 1 thread", "go wasm", "tflite", "litert.js",
+		"native/tflite", "1thread/tflite", "wasm/tflite", "wasm/litert")
 	for _, r := range rows {
 		var m [numMeasures]float64
 		for i := range m {
 			m[i] = median(r.ms[i])
 		}
-		fmt.Printf("%-30s %11s %11s %11s %11s   %13s %14s %11s\n", r.name, ms(m[mNative]), ms(m[mSingle]), ms(m[mWasm]), ms(m[mRuntime]),
-			ratio(m[mNative], m[mRuntime]), ratio(m[mSingle], m[mRuntime]), ratio(m[mWasm], m[mRuntime]))
+		fmt.Printf("%-30s %11s %11s %11s %11s %11s   %13s %14s %11s %11s\n", r.name, ms(m[mNative]), ms(m[mSingle]), ms(m[mWasm]), ms(m[mRuntime]), ms(m[mLiteRT]),
+			ratio(m[mNative], m[mRuntime]), ratio(m[mSingle], m[mRuntime]), ratio(m[mWasm], m[mRuntime]), ratio(m[mWasm], m[mLiteRT]))
 		for _, e := range r.err {
 			fmt.Printf("  %s\n", e)
 		}

@@ -28,6 +28,22 @@ function describe(d) {
   return {name: d.name, dtype: d.dtype, shape: Array.from(d.shape)};
 }
 
+function modelOf(id) {
+  const model = models.get(id);
+  if (!model) throw new Error(`no model ${id}`);
+  return model;
+}
+
+// fill appends to tensors one LiteRT.js tensor per input {url, dtype, shape}.
+async function fill(tensors, inputs) {
+  for (const x of inputs) {
+    const A = arrays[x.dtype];
+    if (!A) throw new Error(`LiteRT.js takes no ${x.dtype} tensors`);
+    const b = await bytes(x.url);
+    tensors.push(new Tensor(new A(b.buffer, b.byteOffset, b.byteLength / A.BYTES_PER_ELEMENT), x.shape));
+  }
+}
+
 window.litert = {
   ready: loadLiteRt('/npm/@litertjs/core/wasm/').then(() => true),
 
@@ -45,16 +61,10 @@ window.litert = {
 
   // run feeds one sample: inputs[k] = {url, dtype, shape}.
   async run(id, inputs) {
-    const model = models.get(id);
-    if (!model) throw new Error(`no model ${id}`);
+    const model = modelOf(id);
     const tensors = [];
     try {
-      for (const x of inputs) {
-        const A = arrays[x.dtype];
-        if (!A) throw new Error(`LiteRT.js takes no ${x.dtype} tensors`);
-        const b = await bytes(x.url);
-        tensors.push(new Tensor(new A(b.buffer, b.byteOffset, b.byteLength / A.BYTES_PER_ELEMENT), x.shape));
-      }
+      await fill(tensors, inputs);
       const outs = await model.run(tensors);
       try {
         return outs.map((t) => ({
@@ -65,6 +75,23 @@ window.litert = {
       } finally {
         outs.forEach((t) => t.delete());
       }
+    } finally {
+      tensors.forEach((t) => t.delete());
+    }
+  },
+
+  // time returns the mean milliseconds of one run on one sample, over
+  // runs calls after warmup ones.
+  async time(id, inputs, warmup, runs) {
+    const model = modelOf(id);
+    const tensors = [];
+    try {
+      await fill(tensors, inputs);
+      const once = async () => (await model.run(tensors)).forEach((t) => t.delete());
+      for (let i = 0; i < warmup; i++) await once();
+      const start = performance.now();
+      for (let i = 0; i < runs; i++) await once();
+      return (performance.now() - start) / runs;
     } finally {
       tensors.forEach((t) => t.delete());
     }

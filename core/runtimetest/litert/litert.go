@@ -58,6 +58,8 @@ type Runtime struct {
 	mu    sync.Mutex
 	blobs map[string][]byte
 	next  int
+	// closers stop what Open started, run last first by Close.
+	closers []func()
 }
 
 // Model is a model compiled in a Runtime.
@@ -97,18 +99,37 @@ func Available() error {
 // it when the CI environment variable is set: CI must run these checks.
 func Start(t testing.TB) *Runtime {
 	t.Helper()
-	root, browser, err := locate()
-	if err != nil {
+	if err := Available(); err != nil {
 		msg := "LiteRT.js cannot run here: " + err.Error()
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg + "; CI is set, so these tests must run")
 		}
 		t.Skip(msg)
 	}
-	r := &Runtime{blobs: map[string][]byte{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	r, err := Open()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// Open starts a headless chromium with LiteRT.js loaded (for programs;
+// tests call Start). Close stops it.
+func Open() (r *Runtime, err error) {
+	root, browser, err := locate()
+	if err != nil {
+		return nil, err
+	}
+	r = &Runtime{blobs: map[string][]byte{}}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/npm/", http.StripPrefix("/npm/", http.FileServer(http.Dir(filepath.Join(root, filepath.FromSlash(npmDir))))))
@@ -127,37 +148,49 @@ func Start(t testing.TB) *Runtime {
 	mux.Handle("/", http.FileServer(http.Dir(filepath.Join(root, filepath.FromSlash(pageDir)))))
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	r.closers = append(r.closers, func() { srv.Close() })
 	r.base = "http://" + ln.Addr().String()
 
-	opts := chromium.Options(browser, t.TempDir())
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	profile, err := os.MkdirTemp("", "litert-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, func() { os.RemoveAll(profile) })
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromium.Options(browser, profile)...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelC(); cancelA() })
+	// Closers run last first: the browser stops before its profile goes.
+	r.closers = append(r.closers, func() { cancelC(); cancelA() })
 	r.ctx = ctx
 	// The first action starts the browser, which lives as long as ctx
 	// (not a timeout's child context).
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
+		return nil, fmt.Errorf("starting chromium: %w", err)
 	}
 	if err := r.do(60*time.Second, chromedp.Navigate(r.base+"/index.html")); err != nil {
-		t.Fatalf("LiteRT.js page: %v", err)
+		return nil, fmt.Errorf("LiteRT.js page: %w", err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ok, err := eval[bool](r, 60*time.Second, `window.litert !== undefined && window.litert.ready.then(() => true)`)
 		if err != nil {
-			t.Fatalf("loading LiteRT.js: %v", err)
+			return nil, fmt.Errorf("loading LiteRT.js: %w", err)
 		}
 		if ok {
-			break
+			return r, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("LiteRT.js did not load within 60 s")
+			return nil, errors.New("LiteRT.js did not load within 60 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return r
+}
+
+// Close stops the browser and the page's server.
+func (r *Runtime) Close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	r.closers = nil
 }
 
 func (r *Runtime) do(timeout time.Duration, steps ...chromedp.Action[chromedp.Void]) error {
@@ -292,6 +325,27 @@ func (m *Model) Run(inputs ...*npy.Array) ([]*npy.Array, error) {
 		}
 	}
 	return outs, nil
+}
+
+// Time returns the mean wall time of one inference in milliseconds, over
+// runs inferences after warmup untimed ones, on one sample (arrays of the
+// inputs' exact shapes), timed in the page around LiteRT.js's run.
+func (m *Model) Time(inputs []*npy.Array, warmup, runs int) (float64, error) {
+	if len(inputs) != len(m.Inputs) {
+		return 0, fmt.Errorf("%d inputs for a model with %d", len(inputs), len(m.Inputs))
+	}
+	var args []string
+	for k, a := range inputs {
+		if a.DType.String() != m.Inputs[k].DType || !slices.Equal(a.Shape, m.Inputs[k].Shape) {
+			return 0, fmt.Errorf("input %d (%s): %s %v for a %s %v input", k, m.Inputs[k].Name, a.DType, a.Shape, m.Inputs[k].DType, m.Inputs[k].Shape)
+		}
+		args = append(args, fmt.Sprintf("{url: %q, dtype: %q, shape: %s}", m.r.blob(a.Data), a.DType, jsInts(a.Shape)))
+	}
+	ms, err := eval[float64](m.r, 10*time.Minute, fmt.Sprintf("window.litert.time(%d, [%s], %d, %d)", m.id, strings.Join(args, ", "), warmup, runs))
+	if err != nil {
+		return 0, fmt.Errorf("LiteRT.js timing: %w", err)
+	}
+	return ms, nil
 }
 
 // RunBytes compiles model, runs it on the inputs (see Model.Run) and frees

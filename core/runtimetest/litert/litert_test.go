@@ -110,6 +110,20 @@ func TestRun(t *testing.T) {
 			t.Errorf("static copy: %v, want %v", v, want)
 		}
 	})
+	t.Run("timing", func(t *testing.T) {
+		m, err := r.Load(fcModel(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		one := npy.FromFloat32([]int{1, 4}, []float32{1, 2, 3, 4})
+		if ms, err := m.Time([]*npy.Array{one}, 1, 5); err != nil || !(ms > 0) {
+			t.Errorf("Time: %v ms, %v", ms, err)
+		}
+		if _, err := m.Time([]*npy.Array{x}, 1, 5); err == nil || !strings.Contains(err.Error(), "float32 [3 4] for a float32 [1 4] input") {
+			t.Errorf("timing a batch: got %v, want a shape error", err)
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		fc, err := r.Load(fcModel(false))
 		if err != nil {
