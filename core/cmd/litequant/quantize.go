@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -158,8 +159,15 @@ func runQuantize(args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s: %w%s", in, err, forInputs(data))
 		}
 	}
-	res, err := convert.Convert(context.Background(), convert.Request{Model: data, Calib: files, Options: f.opts})
+	// Ctrl-C stops calibration at the next sample.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	update, clear := progressLine(progressOut())
+	res, err := convert.Convert(ctx, convert.Request{Model: data, Calib: files, Options: f.opts, Progress: update})
+	clear()
 	switch {
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s: interrupted; nothing written", in)
 	case errors.Is(err, quant.ErrNothingToDo):
 		return fmt.Errorf("%s: %w (pass --allow-noop to write an unchanged copy)", in, err)
 	case err != nil:
