@@ -56,13 +56,13 @@ func TestCurrentLiteRT(t *testing.T) {
 			continue // neither runtime runs the float model as stored
 		}
 		t.Run(name, func(t *testing.T) {
-			n := min(or(float64(exp.samples), 16), 16)
+			n := 16
 			modes := []string{"dynamic", "float16", "int8", "int16x8"}
 			if name == "mobilenet_v1_0.25_224_float" {
 				n = 48 // as the issues judge it
 				modes = append(modes, "uint8")
 			}
-			data, s := sharedSamples(t, name+".tflite", int(n))
+			data, s := sharedSamples(t, name+".tflite", n)
 			even, odd := splitEvenOdd(s)
 			held := stack(odd)
 			lm, err := r.Load(static(t, data))

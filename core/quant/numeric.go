@@ -59,7 +59,6 @@ func int8Bytes(q []int8) []byte {
 	return b
 }
 
-// decodeFloat32 reads little-endian float32 values.
 // float32Bytes encodes v little-endian.
 func float32Bytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
@@ -69,6 +68,7 @@ func float32Bytes(v []float32) []byte {
 	return b
 }
 
+// decodeFloat32 reads little-endian float32 values.
 func decodeFloat32(data []byte) []float32 {
 	v := make([]float32, len(data)/4)
 	for i := range v {
