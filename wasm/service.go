@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"litequant/core/calib"
 	"litequant/core/convert"
 	"litequant/core/inspect"
 	"litequant/core/samples"
@@ -143,14 +142,13 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 			ElapsedMS: ms(time.Since(start)), Warning: s.cache.takeWarning()}, nil
 	}
 
-	var stats *calib.Stats
+	var stats *convert.Stats
 	var ckey string
 	if opts.NeedsCalibration() {
 		ckey = convert.CalibrationKey(s.build, req.Model, req.Files, opts)
 		if j, ok := s.cache.getStats(ctx, ckey); ok {
-			var st calib.Stats
-			if json.Unmarshal([]byte(j), &st) == nil {
-				stats = &st
+			if st, err := convert.DecodeStats([]byte(j)); err == nil {
+				stats = st
 			}
 		}
 	}
@@ -167,9 +165,11 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 		return nil, err
 	}
 	if res.Stats != nil {
-		if out.Stats, err = marshal(res.Stats); err != nil {
+		js, err := convert.EncodeStats(res.Stats)
+		if err != nil {
 			return nil, err
 		}
+		out.Stats = string(js)
 	}
 	if stats != nil {
 		out.Cached = "calibration"

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"litequant/core/calib"
-	"litequant/core/quant"
+	"litequant/core/internal/calib"
+	"litequant/core/internal/quant"
 	"litequant/core/samples"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -261,7 +261,7 @@ type Result struct {
 // Report is what a conversion did: the pass's report plus calibration.
 type Report struct {
 	Mode        string           `json:"mode"`
-	Quantize    *quant.Report    `json:"quantize"`
+	Quantize    *PassReport      `json:"quantize"`
 	Calibration *CalibrationInfo `json:"calibration,omitempty"`
 	SizeBefore  int              `json:"size_before"`
 	SizeAfter   int              `json:"size_after"`
@@ -275,6 +275,15 @@ type CalibrationInfo struct {
 	Cached    bool    `json:"cached"`
 	ElapsedMS float64 `json:"elapsed_ms"`
 }
+
+// PassReport is what the quantization pass did to the model: per-operator
+// and per-tensor decisions, sizes, warnings. Its JSON fields are the
+// report's (README, "The report").
+type PassReport = quant.Report
+
+// DefaultMinWeightElements is the default of Options.MinWeightElements: as
+// TensorFlow's converter, weights with fewer elements stay float.
+const DefaultMinWeightElements = quant.DefaultMinWeightElements
 
 // ErrNothingToDo is wrapped when the model has nothing to quantize and
 // AllowNoop is not set.

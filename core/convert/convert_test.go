@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/calib"
+	"litequant/core/internal/calib"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
 	"litequant/core/samples"

@@ -50,8 +50,13 @@ type node struct {
 	state any
 }
 
-// kernel implements one builtin operator.
+// kernel implements one builtin operator for one kind of operands.
 type kernel struct {
+	// match, when set, says whether this kernel runs node n (by its
+	// operand types: integer or hybrid kernels are variants of an
+	// operator beside its float kernel). A kernel without match is the
+	// operator's default, used when no variant matches.
+	match func(n *node) bool
 	// prepare runs once when the interpreter is built; it may check static
 	// properties (types, constant operands) and fill n.state. Optional.
 	prepare func(n *node) error
@@ -60,19 +65,41 @@ type kernel struct {
 	eval func(n *node) error
 }
 
-// kernels maps builtin codes to their implementations. Kernel files add to
-// it in init functions via register.
-var kernels = map[fb.BuiltinOperator]*kernel{}
+// kernels maps builtin codes to their implementations: variants with a
+// match function first, in registration order, then the default. Kernel
+// files add to it in init functions via register.
+var kernels = map[fb.BuiltinOperator][]*kernel{}
 
 func register(code fb.BuiltinOperator, k *kernel) {
-	if _, dup := kernels[code]; dup {
-		panic("interp: kernel registered twice for " + fb.EnumNamesBuiltinOperator[code])
+	ks := kernels[code]
+	if k.match == nil {
+		if len(ks) > 0 && ks[len(ks)-1].match == nil {
+			panic("interp: default kernel registered twice for " + fb.EnumNamesBuiltinOperator[code])
+		}
+		kernels[code] = append(ks, k)
+		return
 	}
-	kernels[code] = k
+	// Variants go before the default.
+	i := len(ks)
+	if i > 0 && ks[i-1].match == nil {
+		i--
+	}
+	kernels[code] = append(ks[:i:i], append([]*kernel{k}, ks[i:]...)...)
 }
 
 // Supported reports whether the interpreter has a kernel for code.
-func Supported(code fb.BuiltinOperator) bool { _, ok := kernels[code]; return ok }
+func Supported(code fb.BuiltinOperator) bool { return len(kernels[code]) > 0 }
+
+// pick returns the kernel that runs n: the first variant that matches, else
+// the default, else nil.
+func pick(n *node) *kernel {
+	for _, k := range kernels[n.code] {
+		if k.match == nil || k.match(n) {
+			return k
+		}
+	}
+	return nil
+}
 
 // Options selects what to run.
 type Options struct {
@@ -108,7 +135,7 @@ func New(m *tflite.Model, opts Options) (*Interpreter, error) {
 	var missing []string
 	for oi, op := range sg.Operators {
 		code := m.Builtin(op)
-		if kernels[code] == nil {
+		if len(kernels[code]) == 0 {
 			missing = append(missing, fmt.Sprintf("operator %d (%s)", oi, m.OpName(op)))
 		}
 	}
@@ -181,7 +208,7 @@ func New(m *tflite.Model, opts Options) (*Interpreter, error) {
 	}
 	for oi, op := range sg.Operators {
 		code := m.Builtin(op)
-		n := &node{index: oi, code: code, version: m.OpCode(op).Version, name: m.OpName(op), op: op, kernel: kernels[code], it: it}
+		n := &node{index: oi, code: code, version: m.OpCode(op).Version, name: m.OpName(op), op: op, it: it}
 		if op.BuiltinOptions != nil {
 			n.opts = op.BuiltinOptions.Value
 		}
@@ -195,6 +222,9 @@ func New(m *tflite.Model, opts Options) (*Interpreter, error) {
 		n.outputs = make([]*Tensor, len(op.Outputs))
 		for k, idx := range op.Outputs {
 			n.outputs[k] = it.tensors[idx]
+		}
+		if n.kernel = pick(n); n.kernel == nil {
+			return nil, n.wrap(unsupportedf("no kernel for these operand types"))
 		}
 		it.nodes = append(it.nodes, n)
 	}

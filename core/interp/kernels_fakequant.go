@@ -3,7 +3,7 @@ package interp
 import (
 	"fmt"
 
-	"litequant/core/qparams"
+	"litequant/core/internal/qparams"
 	fb "litequant/core/schema/tflitefb"
 )
 

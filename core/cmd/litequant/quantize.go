@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"litequant/core/convert"
-	"litequant/core/quant"
 	"litequant/core/samples"
 	"litequant/core/tflite"
 )
@@ -46,7 +45,7 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Mode, "mode", "dynamic", "quantization mode: dynamic, float16, int8, int16x8 or uint8")
 	fs.StringVar(&f.out, "o", "", "output model file")
 	fs.StringVar(&f.report, "report", "", "write the report as JSON to this file")
-	fs.IntVar(&o.MinWeightElements, "min-weight-elements", quant.DefaultMinWeightElements, "weights with fewer elements stay float (dynamic, float16)")
+	fs.IntVar(&o.MinWeightElements, "min-weight-elements", convert.DefaultMinWeightElements, "weights with fewer elements stay float (dynamic, float16)")
 	fs.StringVar(&o.SkipOps, "skip-ops", "", "comma-separated BuiltinOperator names that stay float")
 	fs.StringVar(&o.SkipTensors, "skip-tensors", "", "regular expression: weights (and, in int8/int16x8, operators reading or writing tensors) whose name matches stay float")
 	fs.BoolVar(&o.AllowNoop, "allow-noop", false, "when there is nothing to quantize, write an unchanged copy and succeed")
@@ -130,7 +129,7 @@ func forInputs(model []byte) string {
 // cliReport is the --report JSON: the pass's report with the calibration
 // run beside it.
 type cliReport struct {
-	*quant.Report
+	*convert.PassReport
 	Calibration *convert.CalibrationInfo `json:"calibration,omitempty"`
 }
 
@@ -168,7 +167,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: interrupted; nothing written", in)
-	case errors.Is(err, quant.ErrNothingToDo):
+	case errors.Is(err, convert.ErrNothingToDo):
 		return fmt.Errorf("%s: %w (pass --allow-noop to write an unchanged copy)", in, err)
 	case err != nil:
 		return fmt.Errorf("%s: %w", in, err)

@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	"litequant/core/internal/opversion"
 	"litequant/core/modelbuild"
-	"litequant/core/opversion"
 	fb "litequant/core/schema/tflitefb"
 )
 

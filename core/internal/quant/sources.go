@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"litequant/core/calib"
-	"litequant/core/qparams"
+	"litequant/core/internal/calib"
+	"litequant/core/internal/qparams"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"litequant/core/fixtures"
+	"litequant/core/internal/opspec"
+	"litequant/core/internal/opversion"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
-	"litequant/core/opspec"
-	"litequant/core/opversion"
 	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"

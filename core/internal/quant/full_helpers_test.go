@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
-	"litequant/core/calib"
 	"litequant/core/fixtures"
+	"litequant/core/internal/calib"
 	"litequant/core/npy"
 	"litequant/core/tflite"
 )

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"litequant/core/fixtures"
+	"litequant/core/internal/qparams"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
-	"litequant/core/qparams"
 	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"

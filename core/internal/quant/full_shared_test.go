@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"litequant/core/calib"
 	"litequant/core/fixtures"
+	"litequant/core/internal/calib"
 	"litequant/core/npy"
 	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"litequant/core/calib"
+	"litequant/core/internal/calib"
 	fb "litequant/core/schema/tflitefb"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"litequant/core/calib"
 	"litequant/core/fixtures"
+	"litequant/core/internal/calib"
 	"litequant/core/npy"
 	"litequant/core/runtimetest"
 	"litequant/core/runtimetest/litert"

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"litequant/core/opspec"
-	"litequant/core/opversion"
+	"litequant/core/internal/opspec"
+	"litequant/core/internal/opversion"
 	"litequant/core/tflite"
 )
 

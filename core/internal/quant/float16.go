@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"litequant/core/opspec"
+	"litequant/core/internal/opspec"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

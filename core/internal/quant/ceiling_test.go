@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"litequant/core/fixtures"
+	"litequant/core/internal/qparams"
 	"litequant/core/interp"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
-	"litequant/core/qparams"
 	"litequant/core/runtimetest"
 	"litequant/core/runtimetest/litert"
 	fb "litequant/core/schema/tflitefb"

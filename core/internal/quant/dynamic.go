@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"litequant/core/opspec"
-	"litequant/core/opversion"
+	"litequant/core/internal/opspec"
+	"litequant/core/internal/opversion"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

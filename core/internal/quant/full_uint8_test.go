@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"litequant/core/internal/qparams"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
-	"litequant/core/qparams"
 	"litequant/core/runtimetest"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"

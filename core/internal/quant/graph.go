@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"litequant/core/opspec"
+	"litequant/core/internal/opspec"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

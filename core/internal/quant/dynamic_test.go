@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"litequant/core/internal/opversion"
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
-	"litequant/core/opversion"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )

@@ -3,8 +3,8 @@ package quant
 import (
 	"math"
 
-	"litequant/core/calib"
-	"litequant/core/qparams"
+	"litequant/core/internal/calib"
+	"litequant/core/internal/qparams"
 	fb "litequant/core/schema/tflitefb"
 )
 

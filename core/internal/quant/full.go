@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"litequant/core/deadchan"
-	"litequant/core/opspec"
-	"litequant/core/qparams"
+	"litequant/core/internal/deadchan"
+	"litequant/core/internal/opspec"
+	"litequant/core/internal/qparams"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
