@@ -245,61 +245,6 @@ func qQuantize[T ~int8 | ~uint8 | ~int16](d []T, x []float32, t *Tensor, channel
 	}
 }
 
-// qMultiplier splits a real multiplier into a Q31 fixed-point value and a
-// power-of-two exponent (TensorFlow Lite's QuantizeMultiplier).
-func qMultiplier(m float64) (int32, int) {
-	if m == 0 {
-		return 0, 0
-	}
-	frac, shift := math.Frexp(m)
-	q := int64(math.Round(frac * (1 << 31)))
-	if q == 1<<31 {
-		q /= 2
-		shift++
-	}
-	if shift < -31 {
-		shift, q = 0, 0
-	}
-	return int32(q), shift
-}
-
-// qMulByMultiplier is TensorFlow Lite's MultiplyByQuantizedMultiplier:
-// a saturating rounding doubling high multiply, then a rounding right shift.
-func qMulByMultiplier(x, mult int32, shift int) int32 {
-	left, right := 0, 0
-	if shift > 0 {
-		left = shift
-	} else {
-		right = -shift
-	}
-	a := x * (1 << left)
-	var hm int32
-	if a == math.MinInt32 && mult == math.MinInt32 {
-		hm = math.MaxInt32
-	} else {
-		ab := int64(a) * int64(mult)
-		nudge := int64(1 << 30)
-		if ab < 0 {
-			nudge = 1 - (1 << 30)
-		}
-		hm = int32((ab + nudge) / (1 << 31))
-	}
-	if right == 0 {
-		return hm
-	}
-	mask := int32(1)<<right - 1
-	rem := hm & mask
-	threshold := mask >> 1
-	if hm < 0 {
-		threshold++
-	}
-	r := hm >> right
-	if rem > threshold {
-		r++
-	}
-	return r
-}
-
 type qRequant struct {
 	mult        int32
 	shift       int
