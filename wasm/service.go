@@ -176,10 +176,7 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 	} else if res.Stats != nil {
 		s.cache.putStats(ctx, ckey, out.Stats)
 	}
-	mode := opts.Mode
-	if mode == "" {
-		mode = "dynamic"
-	}
+	mode := string(opts.EffectiveMode())
 	s.cache.putResult(ctx, &entry{Key: key, Name: req.Name, Mode: mode, Date: time.Now(), SizeBefore: len(req.Model),
 		SizeAfter: len(res.Model), Model: res.Model, Report: out.Report, Stats: out.Stats})
 	out.ElapsedMS = ms(time.Since(start))

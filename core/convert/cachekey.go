@@ -24,7 +24,7 @@ import (
 // ResultKey returns the key of the result of converting model with files
 // and o: every part of the request and every option counts.
 func ResultKey(build string, model []byte, files []samples.File, o Options) string {
-	o.Mode = o.mode()
+	o.Mode = o.EffectiveMode()
 	opts, err := json.Marshal(o)
 	if err != nil {
 		panic("convert: options do not encode: " + err.Error()) // plain data: cannot happen

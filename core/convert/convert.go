@@ -9,9 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +23,8 @@ import (
 // Options are the quantization settings. The JSON names are the CLI flag
 // names with dashes as underscores.
 type Options struct {
-	// Mode is dynamic (default), float16, int8, int16x8 or uint8.
-	Mode string `json:"mode"`
+	// Mode is one of Modes; empty means Dynamic.
+	Mode Mode `json:"mode"`
 	// MinWeightElements: weights with fewer elements stay float (default
 	// 1024, as the converter).
 	MinWeightElements int `json:"min_weight_elements"`
@@ -71,42 +69,29 @@ type Options struct {
 	DefaultRange string `json:"default_range"`
 }
 
-// Modes lists the accepted Mode values.
-var Modes = []string{"dynamic", "float16", "int8", "int16x8", "uint8"}
-
-// mode returns the effective mode name.
-func (o Options) mode() string {
+// EffectiveMode returns the mode the options select (Dynamic when unset).
+func (o Options) EffectiveMode() Mode {
 	if o.Mode == "" {
-		return "dynamic"
+		return Dynamic
 	}
 	return o.Mode
 }
 
 // NeedsCalibration reports whether the mode calibrates activation ranges.
-func (o Options) NeedsCalibration() bool {
-	switch o.mode() {
-	case "int8", "int16x8", "uint8":
-		return true
-	}
-	return false
-}
+func (o Options) NeedsCalibration() bool { return o.EffectiveMode().Calibrates() }
 
 // quantOptions checks the options and converts those the passes take.
 // Errors name the option as the CLI spells it.
 func (o Options) quantOptions() (quant.Options, error) {
 	var q quant.Options
-	known := false
-	for _, m := range Modes {
-		known = known || m == o.mode()
-	}
-	if !known {
-		return q, fmt.Errorf("unknown mode %q: want %s", o.Mode, strings.Join(Modes, ", "))
+	if err := o.EffectiveMode().check(); err != nil {
+		return q, err
 	}
 	if o.MinWeightElements < 0 {
 		return q, fmt.Errorf("--min-weight-elements must be at least 1, got %d", o.MinWeightElements)
 	}
 	q.MinWeightElements = o.MinWeightElements
-	ops, err := quant.ParseOps(o.SkipOps)
+	ops, err := parseOps(o.SkipOps)
 	if err != nil {
 		return q, fmt.Errorf("--skip-ops: %w", err)
 	}
@@ -126,7 +111,7 @@ func (o Options) quantOptions() (quant.Options, error) {
 		return q, fmt.Errorf("--image-std must be positive, got %g", o.ImageStd)
 	}
 	inType, outType := o.InputType, o.OutputType
-	if o.mode() == "uint8" {
+	if o.EffectiveMode() == Uint8 {
 		// The legacy scheme's model I/O is uint8 unless asked otherwise.
 		if inType == "" {
 			inType = "uint8"
@@ -142,24 +127,24 @@ func (o Options) quantOptions() (quant.Options, error) {
 		return q, err
 	}
 	if len(o.InputStats) > 0 {
-		if o.mode() != "uint8" {
-			return q, fmt.Errorf("--input-stats applies to --mode uint8, not --mode %s", o.mode())
+		if o.EffectiveMode() != Uint8 {
+			return q, fmt.Errorf("--input-stats applies to --mode uint8, not --mode %s", o.EffectiveMode())
 		}
-		if q.InputStats, err = quant.ParseInputStats(o.InputStats); err != nil {
+		if q.InputStats, err = parseInputStats(o.InputStats); err != nil {
 			return q, err
 		}
 	}
 	if o.DefaultRange != "" {
-		if _, ok := fullModes[o.mode()]; !ok {
-			return q, fmt.Errorf("--default-range applies to the full-integer modes (int8, int16x8, uint8), not --mode %s", o.mode())
+		if !o.EffectiveMode().Calibrates() {
+			return q, fmt.Errorf("--default-range applies to the full-integer modes (%s), not --mode %s", calibratedModes(","), o.EffectiveMode())
 		}
 		if q.DefaultRange, err = parseRange(o.DefaultRange); err != nil {
 			return q, err
 		}
 	}
 	q.IntegerOnly, q.PlainWeights = o.IntegerOnly, o.PlainWeights
-	if mode, ok := fullModes[o.mode()]; ok {
-		if err := quant.CheckIOTypes(mode, q); err != nil {
+	if mi, _ := o.EffectiveMode().info(); mi.Calibrates {
+		if err := quant.CheckIOTypes(mi.full, q); err != nil {
 			return q, err
 		}
 	} else {
@@ -181,47 +166,19 @@ func (o Options) quantOptions() (quant.Options, error) {
 			if len(full) > 1 {
 				verb = "apply"
 			}
-			return q, fmt.Errorf("%s %s to the full-integer modes (int8, int16x8, uint8), not --mode %s", strings.Join(full, " and "), verb, o.mode())
+			return q, fmt.Errorf("%s %s to the full-integer modes (%s), not --mode %s", strings.Join(full, " and "), verb, calibratedModes(","), o.EffectiveMode())
 		}
 	}
 	return q, nil
 }
 
-// fullModes maps the full-integer mode names to the passes' modes.
-var fullModes = map[string]quant.FullMode{"int8": quant.ModeInt8, "int16x8": quant.ModeInt16x8, "uint8": quant.ModeUint8}
-
-// parseRange parses --default-range MIN,MAX.
-func parseRange(s string) (*quant.MinMax, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 2 {
-		return nil, fmt.Errorf("--default-range %q: want MIN,MAX", s)
+// CheckSamples reports an error when calibration samples are given to a
+// mode that takes none.
+func (o Options) CheckSamples(files int) error {
+	if files > 0 && !o.NeedsCalibration() {
+		return fmt.Errorf("--mode %s takes no calibration samples (they are for %s)", o.EffectiveMode(), calibratedModes("and"))
 	}
-	var v [2]float32
-	for k, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("--default-range %q: %q is not a number (want MIN,MAX)", s, strings.TrimSpace(p))
-		}
-		v[k] = float32(f)
-	}
-	if v[0] > v[1] {
-		return nil, fmt.Errorf("--default-range %q: MIN must not exceed MAX", s)
-	}
-	return &quant.MinMax{Min: v[0], Max: v[1]}, nil
-}
-
-// ioTypes are the accepted --input-type/--output-type names.
-var ioTypes = map[string]fb.TensorType{
-	"": fb.TensorTypeFLOAT32, "float32": fb.TensorTypeFLOAT32, "int8": fb.TensorTypeINT8,
-	"uint8": fb.TensorTypeUINT8, "int16": fb.TensorTypeINT16,
-}
-
-func ioType(flag, name string) (fb.TensorType, error) {
-	t, ok := ioTypes[strings.ToLower(name)]
-	if !ok {
-		return 0, fmt.Errorf("%s %q: want float32, int8, uint8 or int16", flag, name)
-	}
-	return t, nil
+	return nil
 }
 
 // Validate checks the options without converting anything.
@@ -260,7 +217,7 @@ type Result struct {
 
 // Report is what a conversion did: the pass's report plus calibration.
 type Report struct {
-	Mode        string           `json:"mode"`
+	Mode        Mode             `json:"mode"`
 	Quantize    *PassReport      `json:"quantize"`
 	Calibration *CalibrationInfo `json:"calibration,omitempty"`
 	SizeBefore  int              `json:"size_before"`
@@ -310,20 +267,20 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Mode: req.Options.mode(), SizeBefore: len(req.Model)}
+	rep := &Report{Mode: req.Options.EffectiveMode(), SizeBefore: len(req.Model)}
 	res := &Result{Report: rep}
-	switch rep.Mode {
-	case "dynamic", "float16":
-		if len(req.Calib) > 0 {
-			return nil, fmt.Errorf("--mode %s takes no calibration samples (they are for int8, int16x8 and uint8)", rep.Mode)
+	switch mi, _ := rep.Mode.info(); {
+	case !mi.Calibrates:
+		if err := req.Options.CheckSamples(len(req.Calib)); err != nil {
+			return nil, err
 		}
 		progress("quantizing", 0, 1)
 		pass := quant.Dynamic
-		if rep.Mode == "float16" {
+		if rep.Mode == Float16 {
 			pass = quant.Float16
 		}
 		rep.Quantize, err = pass(m, qopts)
-	case "int8", "int16x8", "uint8":
+	default:
 		stats := req.Stats
 		// A model with its own ranges (quantization-aware training, or
 		// calibrated elsewhere), or a default range, needs no samples.
@@ -346,9 +303,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 		if stats != nil {
 			ranges = stats
 		}
-		rep.Quantize, err = quant.Full(m, fullModes[rep.Mode], ranges, qopts)
-	default:
-		return nil, fmt.Errorf("--mode %s is not available yet in this version of litequant", rep.Mode)
+		rep.Quantize, err = quant.Full(m, mi.full, ranges, qopts)
 	}
 	if err != nil {
 		return nil, err
@@ -371,7 +326,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 // calibrate loads the calibration samples for m's first subgraph and runs
 // the float model on them.
 func calibrate(ctx context.Context, m *tflite.Model, req Request, progress func(string, int, int)) (*calib.Stats, *CalibrationInfo, error) {
-	mode := req.Options.mode()
+	mode := req.Options.EffectiveMode()
 	if len(req.Calib) == 0 {
 		return nil, nil, fmt.Errorf("--mode %s needs calibration samples: pass --calib FILE or FOLDER (.npy, .npz, images, .wav)", mode)
 	}

@@ -18,7 +18,7 @@ import (
 	"litequant/core/tflite"
 )
 
-const quantizeUsage = "quantize [--mode dynamic|float16|int8|int16x8|uint8] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
+var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
 	"[--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
@@ -42,7 +42,7 @@ func (l *pathList) Set(v string) error { *l = append(*l, v); return nil }
 
 func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	o := &f.opts
-	fs.StringVar(&o.Mode, "mode", "dynamic", "quantization mode: dynamic, float16, int8, int16x8 or uint8")
+	fs.Func("mode", "quantization mode: "+modeNames(", ")+" (default dynamic)", func(v string) error { o.Mode = convert.Mode(v); return nil })
 	fs.StringVar(&f.out, "o", "", "output model file")
 	fs.StringVar(&f.report, "report", "", "write the report as JSON to this file")
 	fs.IntVar(&o.MinWeightElements, "min-weight-elements", convert.DefaultMinWeightElements, "weights with fewer elements stay float (dynamic, float16)")
@@ -60,6 +60,15 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.DefaultRange, "default-range", "", "MIN,MAX: the range of activations with none from FAKE_QUANT operators, recorded min/max or calibration (int8, int16x8, uint8)")
 	fs.BoolVar(&o.IntegerOnly, "integer-only", false, "fail when an operator has no integer kernel instead of leaving it float")
 	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
+}
+
+// modeNames joins convert's mode names with sep.
+func modeNames(sep string) string {
+	names := make([]string, len(convert.Modes))
+	for i, m := range convert.Modes {
+		names[i] = string(m)
+	}
+	return strings.Join(names, sep)
 }
 
 func floatFlag(dst *float32) func(string) error {
@@ -89,8 +98,8 @@ func (f *quantizeFlags) check() error {
 	if err := f.opts.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	if len(f.calib) > 0 && !f.opts.NeedsCalibration() {
-		return usageError{fmt.Sprintf("--mode %s takes no --calib samples (they are for int8, int16x8 and uint8)", f.opts.Mode)}
+	if err := f.opts.CheckSamples(len(f.calib)); err != nil {
+		return usageError{err.Error()}
 	}
 	return nil
 }

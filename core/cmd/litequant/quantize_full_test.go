@@ -274,7 +274,7 @@ func TestQuantizeCalibErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--mode", "int8", "-o", out, in}, "--mode int8 needs calibration samples"},
-		{[]string{"--mode", "dynamic", "--calib", empty, "-o", out, in}, "--mode dynamic takes no --calib samples"},
+		{[]string{"--mode", "dynamic", "--calib", empty, "-o", out, in}, "--mode dynamic takes no calibration samples"},
 		{[]string{"--mode", "int8", "--input-type", "int16", "--calib", empty, "-o", out, in}, "--input-type int16 is not available with --mode int8"},
 		{[]string{"--mode", "int16x8", "--output-type", "uint8", "--calib", empty, "-o", out, in}, "--output-type uint8 is not available with --mode int16x8"},
 		{[]string{"--mode", "dynamic", "--integer-only", "-o", out, in}, "--integer-only applies to the full-integer modes"},

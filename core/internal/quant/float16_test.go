@@ -257,20 +257,3 @@ func TestSymmetricInt8(t *testing.T) {
 		t.Errorf("all-zero tensor: scale %v, q %v", scales, q)
 	}
 }
-
-func TestParseOps(t *testing.T) {
-	ops, err := ParseOps(" conv_2d,FULLY_CONNECTED,, ")
-	if err != nil || len(ops) != 2 || ops[0] != fb.BuiltinOperatorCONV_2D || ops[1] != fb.BuiltinOperatorFULLY_CONNECTED {
-		t.Errorf("ParseOps = %v, %v", ops, err)
-	}
-	if ops, err := ParseOps(""); err != nil || len(ops) != 0 {
-		t.Errorf("empty list: %v, %v", ops, err)
-	}
-	_, err = ParseOps("CONV2D")
-	if err == nil || !strings.Contains(err.Error(), `unknown operator "CONV2D"`) || !strings.Contains(err.Error(), "did you mean CONV_2D?") {
-		t.Errorf("err = %v", err)
-	}
-	if _, err := ParseOps("FROBNICATE"); err == nil || strings.Contains(err.Error(), "did you mean") {
-		t.Errorf("err = %v", err)
-	}
-}

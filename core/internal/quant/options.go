@@ -2,9 +2,7 @@ package quant
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
-	"strings"
 
 	fb "litequant/core/schema/tflitefb"
 )
@@ -90,41 +88,3 @@ var ErrNothingToDo = errors.New("nothing to quantize")
 // is already fully quantized (integer activations throughout). The model is
 // unchanged.
 var ErrFullyQuantized = errors.New("model is already fully quantized")
-
-// ParseOps parses a comma-separated list of BuiltinOperator names such as
-// "CONV_2D,FULLY_CONNECTED" (case does not matter; empty items are
-// ignored). An unknown name is an error naming it, with a suggestion when a
-// real name is close.
-func ParseOps(list string) ([]fb.BuiltinOperator, error) {
-	var ops []fb.BuiltinOperator
-	for _, item := range strings.Split(list, ",") {
-		name := strings.ToUpper(strings.TrimSpace(item))
-		if name == "" {
-			continue
-		}
-		code, ok := fb.EnumValuesBuiltinOperator[name]
-		if !ok {
-			msg := fmt.Sprintf("unknown operator %q: want BuiltinOperator names such as CONV_2D or FULLY_CONNECTED", strings.TrimSpace(item))
-			if s := suggestOp(name); s != "" {
-				msg += fmt.Sprintf(" (did you mean %s?)", s)
-			}
-			return nil, errors.New(msg)
-		}
-		ops = append(ops, code)
-	}
-	return ops, nil
-}
-
-// suggestOp returns the builtin name equal to name once underscores are
-// ignored ("CONV2D" -> "CONV_2D"), or "".
-func suggestOp(name string) string {
-	squash := func(s string) string { return strings.ReplaceAll(s, "_", "") }
-	want := squash(name)
-	best := ""
-	for n := range fb.EnumValuesBuiltinOperator {
-		if squash(n) == want && (best == "" || n < best) {
-			best = n
-		}
-	}
-	return best
-}

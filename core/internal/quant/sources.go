@@ -245,47 +245,9 @@ type constRange MinMax
 
 func (c constRange) Range(int, int) (float32, float32, bool) { return c.Min, c.Max, true }
 
-// ParseInputStats parses --input-stats values, "MEAN,STD" or
-// "NAME=MEAN,STD", checking what can be checked without the model: STD
-// must be positive and MEAN within [0, 255].
-func ParseInputStats(list []string) ([]InputStat, error) {
-	var out []InputStat
-	named := 0
-	for _, item := range list {
-		var st InputStat
-		nums := item
-		if i := strings.LastIndex(item, "="); i >= 0 {
-			st.Name, nums = strings.TrimSpace(item[:i]), item[i+1:]
-			if st.Name == "" {
-				return nil, fmt.Errorf("--input-stats %q: empty input name (want MEAN,STD or NAME=MEAN,STD)", item)
-			}
-			named++
-		}
-		parts := strings.Split(nums, ",")
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("--input-stats %q: want MEAN,STD or NAME=MEAN,STD", item)
-		}
-		var v [2]float32
-		for k, s := range parts {
-			f, err := strconv.ParseFloat(strings.TrimSpace(s), 32)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("--input-stats %q: %q is not a number (want MEAN,STD or NAME=MEAN,STD)", item, strings.TrimSpace(s))
-			}
-			v[k] = float32(f)
-		}
-		st.Mean, st.Std = v[0], v[1]
-		if err := st.check(); err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	if named > 0 && named < len(out) {
-		return nil, fmt.Errorf("--input-stats: give every input by name (NAME=MEAN,STD) or none (one MEAN,STD per input, in order), not a mix")
-	}
-	return out, nil
-}
-
-func (st InputStat) check() error {
+// Check reports an impossible --input-stats value: STD must be positive
+// and MEAN within [0, 255].
+func (st InputStat) Check() error {
 	what := "--input-stats"
 	if st.Name != "" {
 		what += " for " + strconv.Quote(st.Name)
@@ -320,7 +282,7 @@ func inputStats(m *tflite.Model, stats []InputStat) (map[int32]rep, error) {
 	}
 	out := map[int32]rep{}
 	set := func(t int32, st InputStat) error {
-		if err := st.check(); err != nil {
+		if err := st.Check(); err != nil {
 			return err
 		}
 		out[t] = rep{typ: fb.TensorTypeUINT8, scale: 1 / st.Std, zp: int64(qparams.RoundHalfAway(st.Mean))}
