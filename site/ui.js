@@ -5,7 +5,8 @@ import { Converter } from "./client.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows } from "./render.js";
 
 const $ = (sel) => document.querySelector(sel);
-const CALIBRATED = new Set(["int8", "int16x8", "uint8"]);
+// The modes that take calibration samples, from the converter's list.
+const CALIBRATED = new Set();
 const SAMPLE_EXT = /\.(npy|npz|png|jpe?g|gif|bmp|wav)$/i;
 
 const state = {
@@ -16,7 +17,20 @@ const state = {
 };
 
 const conv = new Converter("worker.js");
+// setModes fills the mode menu from the converter's list ({name, summary,
+// calibrates} each), keeping the current choice.
+function setModes(modes) {
+  const sel = $("#mode");
+  const current = sel.value;
+  sel.replaceChildren(...modes.map((m) => el("option", { value: m.name }, `${m.name} — ${m.summary}`)));
+  CALIBRATED.clear();
+  for (const m of modes) if (m.calibrates) CALIBRATED.add(m.name);
+  if (modes.some((m) => m.name === current)) sel.value = current;
+  updateMode();
+}
+
 conv.onready = (info) => {
+  setModes(info.modes || []);
   $("#engine").textContent = `Converter ready (litequant ${info.version}, loaded in ${fmtMs(info.loadMs)}).`;
   // For automation: when the converter became ready (ms since navigation)
   // and how many workers have started.
@@ -273,21 +287,14 @@ async function loadExample() {
     const get = async (name, type) => new File([await (await fetch(`example/${name}`)).blob()], name, { type });
     const model = await get(man.model, "application/octet-stream");
     const samples = await Promise.all(man.samples.map((s) => get(s, "image/png")));
+    await conv.ready; // the mode menu is filled then
     $("#mode").value = man.mode;
     updateMode();
     setSamples(samples);
     $("#samples-info").textContent = `${samples.length} example images (${man.classes.join(", ")} stripes).`;
     await setModel(model);
     $("#model-name").textContent = `example: ${man.model} — ${man.description}`;
-    const err = await quantize();
-    if (/not available yet/.test(err)) {
-      // A build whose core lacks the example's mode: show the flow anyway.
-      $("#mode").value = "dynamic";
-      updateMode();
-      if (await quantize() === "") {
-        setStatus(`${$("#status").textContent} (${man.mode} is not in this build yet, so the example ran in dynamic mode.)`, "done");
-      }
-    }
+    await quantize();
   } catch (err) {
     setStatus(`Error: the example: ${err.message}`, "error");
   }

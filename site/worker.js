@@ -5,7 +5,7 @@
 //   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
 //   {op: "cancel"}                                 → cancels running and queued conversions
 // (model and files are File objects; options is a JSON string.)
-// Messages out: {type: "ready", version, build, loadMs} once, {type: "exited"}
+// Messages out: {type: "ready", version, build, modes, loadMs} once, {type: "exited"}
 // if the Go program stops, {id, progress}, and {id, ok, value | error}.
 "use strict";
 
@@ -35,7 +35,7 @@ const ready = (async () => {
   const api = self.litequant;
   if (!api) throw new Error("the converter did not start");
   const loadMs = performance.now() - t0;
-  postMessage({ type: "ready", version: api.version, build: api.build, loadMs });
+  postMessage({ type: "ready", version: api.version, build: api.build, modes: api.modes, loadMs });
   return api;
 })();
 ready.catch((err) => postMessage({ type: "exited", error: `could not load the converter: ${err.message || err}` }));

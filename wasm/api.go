@@ -18,6 +18,7 @@ func (s *service) jsAPI() js.Value {
 	api := js.Global().Get("Object").New()
 	api.Set("version", version)
 	api.Set("build", s.build)
+	api.Set("modes", modesJS())
 	api.Set("inspect", asyncFunc(func(args []js.Value) (func() (any, error), error) {
 		model, err := bytesArg(args, 0, "model")
 		if err != nil {
@@ -260,4 +261,18 @@ func stringArg(args []js.Value, i int, name string) (string, error) {
 		return "", fmt.Errorf("%s: want a string", name)
 	}
 	return args[i].String(), nil
+}
+
+// modesJS is convert.ModeInfos as a JavaScript array of {name, summary,
+// calibrates}: the page builds its mode menu from it.
+func modesJS() js.Value {
+	arr := js.Global().Get("Array").New()
+	for _, m := range convert.ModeInfos {
+		o := js.Global().Get("Object").New()
+		o.Set("name", string(m.Name))
+		o.Set("summary", m.Summary)
+		o.Set("calibrates", m.Calibrates)
+		arr.Call("push", o)
+	}
+	return arr
 }

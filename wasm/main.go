@@ -15,6 +15,9 @@
 //	litequant.build    string: the build id used in cache keys (the page's
 //	                   worker passes the SHA-256 of the .wasm file as the
 //	                   LITEQUANT_BUILD environment variable; else version)
+//	litequant.modes    array of {name, summary, calibrates}: the modes in menu
+//	                   order (convert.ModeInfos); the page builds its menu
+//	                   from it
 //
 //	litequant.inspect(bytes) → Promise<Summary>
 //	    bytes: a Uint8Array (or ArrayBuffer) holding a .tflite model.
