@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"inspect":  {"inspect [--json] MODEL.tflite", runInspect},
 	"run":      {runUsage, runRun},
 	"quantize": {quantizeUsage, runQuantize},
+	"compare":  {compareUsage, runCompare},
 }
 
 func main() {

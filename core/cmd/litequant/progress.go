@@ -30,14 +30,15 @@ func progressLine(w io.Writer) (update func(convert.Progress), done func()) {
 	var last time.Time
 	shown := false
 	update = func(p convert.Progress) {
-		final := p.Phase == "calibrating" && p.Done == p.Total
+		counted := p.Phase == "calibrating" || p.Phase == "comparing"
+		final := counted && p.Done == p.Total
 		if !final && time.Since(last) < 100*time.Millisecond {
 			return
 		}
 		last = time.Now()
 		msg := p.Phase + "..."
-		if p.Phase == "calibrating" {
-			msg = fmt.Sprintf("calibrating %d/%d samples", p.Done, p.Total)
+		if counted {
+			msg = fmt.Sprintf("%s %d/%d samples", p.Phase, p.Done, p.Total)
 		}
 		fmt.Fprintf(w, "\r\033[K%s", msg)
 		shown = true

@@ -34,12 +34,6 @@ type quantizeFlags struct {
 	calib  pathList
 }
 
-// pathList is a repeatable flag.
-type pathList []string
-
-func (l *pathList) String() string     { return strings.Join(*l, ",") }
-func (l *pathList) Set(v string) error { *l = append(*l, v); return nil }
-
 func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	o := &f.opts
 	fs.Func("mode", "quantization mode: "+modeNames(", ")+" (default dynamic)", func(v string) error { o.Mode = convert.Mode(v); return nil })
