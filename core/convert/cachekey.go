@@ -67,13 +67,15 @@ type CalibrationSettings struct {
 	CalibCount int     `json:"calib_count"`
 	ImageMean  float32 `json:"image_mean"`
 	ImageStd   float32 `json:"image_std"`
+	// VerifySplit decides which samples calibrate.
+	VerifySplit float64 `json:"verify_split,omitempty"`
 }
 
 // CalibrationSettings returns o's calibration settings with the defaults
 // resolved, so that spelling a default out gives the same key as leaving
 // it unset.
 func (o Options) CalibrationSettings() CalibrationSettings {
-	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd}
+	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd, VerifySplit: o.VerifySplit}
 	if s.CalibCount == 0 {
 		s.CalibCount = samples.MaxSamples
 	}

@@ -67,6 +67,15 @@ type Options struct {
 	// one from FAKE_QUANT operators, min/max recorded in the model or
 	// calibration (int8, int16x8, uint8); the report warns which.
 	DefaultRange string `json:"default_range"`
+
+	// Verification: the quantized model is run beside the float one on
+	// samples calibration never saw, and the report gets a verification
+	// section. VerifySplit holds back that fraction of the calibration
+	// samples (calibrated modes); VerifyRandom verifies on that many
+	// random inputs (for a model without samples). Request.Verify gives
+	// verification files instead.
+	VerifySplit  float64 `json:"verify_split,omitempty"`
+	VerifyRandom int     `json:"verify_random,omitempty"`
 }
 
 // EffectiveMode returns the mode the options select (Dynamic when unset).
@@ -85,6 +94,9 @@ func (o Options) NeedsCalibration() bool { return o.EffectiveMode().Calibrates()
 func (o Options) quantOptions() (quant.Options, error) {
 	var q quant.Options
 	if err := o.EffectiveMode().check(); err != nil {
+		return q, err
+	}
+	if err := o.checkVerify(0); err != nil {
 		return q, err
 	}
 	if o.MinWeightElements < 0 {
@@ -199,6 +211,8 @@ type Request struct {
 	Model   []byte
 	Calib   []samples.File
 	Options Options
+	// Verify are verification samples (see Options.VerifySplit).
+	Verify []samples.File
 	// Stats, if set, are calibration statistics from an earlier run on the
 	// same model and samples; calibration is skipped.
 	Stats *calib.Stats
@@ -223,6 +237,8 @@ type Report struct {
 	SizeBefore  int              `json:"size_before"`
 	SizeAfter   int              `json:"size_after"`
 	ElapsedMS   float64          `json:"elapsed_ms"`
+	// Verification is present when the options or request ask for it.
+	Verification *Verification `json:"verification,omitempty"`
 }
 
 // CalibrationInfo describes the samples and the calibration run.
@@ -267,8 +283,22 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := req.Options.checkVerify(len(req.Verify)); err != nil {
+		return nil, err
+	}
 	rep := &Report{Mode: req.Options.EffectiveMode(), SizeBefore: len(req.Model)}
 	res := &Result{Report: rep}
+	var plan *verifyPlan
+	switch {
+	case len(req.Verify) > 0:
+		if plan, err = verifyFiles(m, req.Verify, req.Options); err != nil {
+			return nil, err
+		}
+	case req.Options.VerifyRandom > 0:
+		if plan, err = verifyRandom(m, req.Options.VerifyRandom); err != nil {
+			return nil, err
+		}
+	}
 	switch mi, _ := rep.Mode.info(); {
 	case !mi.Calibrates:
 		if err := req.Options.CheckSamples(len(req.Calib)); err != nil {
@@ -285,10 +315,25 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 		// A model with its own ranges (quantization-aware training, or
 		// calibrated elsewhere), or a default range, needs no samples.
 		noSamples := len(req.Calib) == 0 && (quant.HasTrainedRanges(m) || qopts.DefaultRange != nil)
+		var set *samples.Set
+		// The samples are read when calibration needs them, and when
+		// some are held back for verification (cached statistics were
+		// computed on the same split, which the calibration key names).
+		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0) {
+			progress("reading", 0, 1)
+			if set, err = loadSamples(m, req); err != nil {
+				return nil, err
+			}
+			if req.Options.VerifySplit > 0 {
+				if set, plan, err = splitHeld(set, req.Options); err != nil {
+					return nil, err
+				}
+			}
+		}
 		switch {
 		case stats == nil && noSamples:
 		case stats == nil:
-			if stats, rep.Calibration, err = calibrate(ctx, m, req, progress); err != nil {
+			if stats, rep.Calibration, err = calibrate(ctx, m, set, req.Options, progress); err != nil {
 				return nil, err
 			}
 		default:
@@ -318,27 +363,30 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	rep.SizeAfter = len(res.Model)
-	rep.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	progress("writing", 1, 1)
+	if plan != nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
+		if rep.Verification, err = verify(ctx, req.Model, res.Model, plan, progress); err != nil {
+			return nil, err
+		}
+	}
+	rep.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
 }
 
-// calibrate loads the calibration samples for m's first subgraph and runs
-// the float model on them.
-func calibrate(ctx context.Context, m *tflite.Model, req Request, progress func(string, int, int)) (*calib.Stats, *CalibrationInfo, error) {
-	mode := req.Options.EffectiveMode()
-	if len(req.Calib) == 0 {
-		return nil, nil, fmt.Errorf("--mode %s needs calibration samples: pass --calib FILE or FOLDER (.npy, .npz, images, .wav)", mode)
-	}
+// loadSamples reads the calibration samples for m's first subgraph.
+func loadSamples(m *tflite.Model, req Request) (*samples.Set, error) {
 	if len(m.Subgraphs) == 0 {
-		return nil, nil, errors.New("the model has no subgraph")
+		return nil, errors.New("the model has no subgraph")
 	}
-	progress("reading", 0, 1)
 	inputs, pixels := ModelInputs(m)
-	set, err := samples.Load(inputs, req.Calib, samples.Options{CalibCount: req.Options.CalibCount,
+	return samples.Load(inputs, req.Calib, samples.Options{CalibCount: req.Options.CalibCount,
 		ImageMean: req.Options.ImageMean, ImageStd: req.Options.ImageStd, Uint8AsPixels: pixels})
-	if err != nil {
-		return nil, nil, err
+}
+
+// calibrate runs the float model on the calibration samples.
+func calibrate(ctx context.Context, m *tflite.Model, set *samples.Set, o Options, progress func(string, int, int)) (*calib.Stats, *CalibrationInfo, error) {
+	if set == nil {
+		return nil, nil, fmt.Errorf("--mode %s needs calibration samples: pass --calib FILE or FOLDER (.npy, .npz, images, .wav)", o.EffectiveMode())
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err

@@ -327,6 +327,23 @@ type KindSummary struct {
 	Used    int // samples selected
 }
 
+// Split divides the set: held gets a share frac (0 < frac < 1) of the
+// samples, spread evenly over the set (sample i is held when
+// ⌊(i+1)·frac⌋ > ⌊i·frac⌋), kept the rest; both keep the order. held is
+// empty when the set is too small to give any.
+func (s *Set) Split(frac float64) (kept, held *Set) {
+	kept = &Set{inputs: s.inputs, sources: s.sources}
+	held = &Set{inputs: s.inputs, sources: s.sources}
+	for i, e := range s.entries {
+		if math.Floor(float64(i+1)*frac) > math.Floor(float64(i)*frac) {
+			held.entries = append(held.entries, e)
+		} else {
+			kept.entries = append(kept.entries, e)
+		}
+	}
+	return kept, held
+}
+
 // Summary counts a Set's files and samples, per kind of source.
 type Summary struct {
 	Files   int
@@ -338,13 +355,17 @@ type Summary struct {
 // Summary counts the set's files and samples.
 func (s *Set) Summary() Summary {
 	var sum Summary
+	used := map[*source]int{}
+	for _, e := range s.entries {
+		used[e.src]++
+	}
 	for k := kindNPY; k <= kindWAV; k++ {
 		ks := KindSummary{Kind: k.String()}
 		for _, src := range s.sources {
 			if src.kind == k {
 				ks.Files += src.files
 				ks.Samples += src.n
-				ks.Used += src.used
+				ks.Used += used[src]
 			}
 		}
 		if ks.Files > 0 {

@@ -30,7 +30,7 @@ func progressLine(w io.Writer) (update func(convert.Progress), done func()) {
 	var last time.Time
 	shown := false
 	update = func(p convert.Progress) {
-		counted := p.Phase == "calibrating" || p.Phase == "comparing"
+		counted := p.Phase == "calibrating" || p.Phase == "comparing" || p.Phase == "verifying"
 		final := counted && p.Done == p.Total
 		if !final && time.Since(last) < 100*time.Millisecond {
 			return

@@ -21,7 +21,7 @@ import (
 var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
-	"[--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
+	"[--verify PATH ... | --verify-split F | --verify-random N] [--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
 
 // quantizeFlags holds the command line of `litequant quantize`. Every flag
 // but -o, --report and --calib maps one to one onto a convert.Options field
@@ -32,6 +32,7 @@ type quantizeFlags struct {
 	out    string
 	report string
 	calib  pathList
+	verify pathList
 }
 
 func (f *quantizeFlags) register(fs *flag.FlagSet) {
@@ -53,6 +54,9 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 		func(v string) error { o.InputStats = append(o.InputStats, v); return nil })
 	fs.StringVar(&o.DefaultRange, "default-range", "", "MIN,MAX: the range of activations with none from FAKE_QUANT operators, recorded min/max or calibration (int8, int16x8, uint8)")
 	fs.BoolVar(&o.IntegerOnly, "integer-only", false, "fail when an operator has no integer kernel instead of leaving it float")
+	fs.Var(&f.verify, "verify", "verification samples (as --calib takes): run the float and the quantized model on them and add a verification section to the report (repeatable)")
+	fs.Float64Var(&o.VerifySplit, "verify-split", 0, "hold back this fraction of the calibration samples (never calibrated on) for verification (int8, int16x8, uint8)")
+	fs.IntVar(&o.VerifyRandom, "verify-random", 0, "verify on N random inputs when there are no samples (dynamic, float16)")
 	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
 }
 
@@ -133,7 +137,8 @@ func forInputs(model []byte) string {
 // run beside it.
 type cliReport struct {
 	*convert.PassReport
-	Calibration *convert.CalibrationInfo `json:"calibration,omitempty"`
+	Calibration  *convert.CalibrationInfo `json:"calibration,omitempty"`
+	Verification *convert.Verification    `json:"verification,omitempty"`
 }
 
 func runQuantize(args []string, stdout io.Writer) error {
@@ -155,17 +160,22 @@ func runQuantize(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var files []samples.File
+	var files, verify []samples.File
 	if len(f.calib) > 0 {
 		if files, err = samples.ReadPaths(f.calib); err != nil {
 			return fmt.Errorf("%s: %w%s", in, err, forInputs(data))
+		}
+	}
+	if len(f.verify) > 0 {
+		if verify, err = samples.ReadPaths(f.verify); err != nil {
+			return fmt.Errorf("%s: --verify: %w%s", in, err, forInputs(data))
 		}
 	}
 	// Ctrl-C stops calibration at the next sample.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	update, clear := progressLine(progressOut())
-	res, err := convert.Convert(ctx, convert.Request{Model: data, Calib: files, Options: f.opts, Progress: update})
+	res, err := convert.Convert(ctx, convert.Request{Model: data, Calib: files, Verify: verify, Options: f.opts, Progress: update})
 	clear()
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -181,7 +191,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 		return err
 	}
 	if f.report != "" {
-		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration}, "", "  ")
+		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -200,6 +210,11 @@ func runQuantize(args []string, stdout io.Writer) error {
 	}
 	if err := rep.WriteText(stdout); err != nil {
 		return err
+	}
+	if v := res.Report.Verification; v != nil {
+		if err := v.WriteText(stdout); err != nil {
+			return err
+		}
 	}
 	if rep.Noop {
 		_, err = fmt.Fprintf(stdout, "wrote an unchanged copy to %s\n", f.out)
