@@ -208,6 +208,89 @@ export function reportView({ report, before, after, stats }) {
   return parts;
 }
 
+// fmtDB prints a figure in decibels (null: exact, no error at all).
+function fmtDB(v) {
+  return v === null || v === undefined ? "exact" : `${v.toFixed(1)} dB`;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, String(v));
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+// layerChart draws one bar per layer in execution order, its height the
+// isolated SQNR (exact layers reach the top); hovering shows the row,
+// clicking scrolls to it in the table.
+export function layerChart(layers, onPick) {
+  const W = 720, H = 180, pad = 28;
+  const vals = layers.map((l) => (l.isolated ? l.isolated.sqnr_db : l.accumulated.sqnr_db));
+  const finite = vals.filter((v) => v !== null);
+  const top = Math.max(40, ...finite.map((v) => Math.ceil(v / 10) * 10));
+  const bw = (W - pad) / Math.max(layers.length, 1);
+  const y = (v) => H - pad - (Math.max(0, Math.min(v, top)) / top) * (H - 2 * pad);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "layer-chart", role: "img",
+    "aria-label": `Isolated SQNR of ${layers.length} layers in execution order` });
+  for (const t of [0, top / 2, top]) {
+    chart.append(svg("line", { x1: pad, x2: W, y1: y(t), y2: y(t), class: "grid" }),
+      svg("text", { x: pad - 4, y: y(t) + 4, class: "axis", "text-anchor": "end" }, String(t)));
+  }
+  chart.append(svg("text", { x: 2, y: 12, class: "axis" }, "dB"));
+  layers.forEach((l, i) => {
+    const v = vals[i];
+    const h = v === null ? top : v;
+    const cls = v === null ? "bar exact" : v < 20 ? "bar bad" : v < 30 ? "bar fair" : "bar good";
+    const acc = l.accumulated.sqnr_db;
+    chart.append(svg("rect", {
+      x: pad + i * bw + bw * 0.1, y: y(h), width: Math.max(1, bw * 0.8), height: H - pad - y(h), class: cls,
+      "data-row": i, tabindex: 0, onclick: () => onPick(i),
+      onkeydown: (e) => { if (e.key === "Enter") onPick(i); },
+    }, svg("title", {}, `#${l.operator_index} ${l.operator} ${l.tensor}: isolated ${fmtDB(v)}, accumulated ${fmtDB(acc)}`)));
+  });
+  return chart;
+}
+
+// verificationView shows the check of the quantized model on samples
+// calibration never saw: per-output figures, the per-layer chart and the
+// table it points into.
+export function verificationView(v) {
+  if (!v) return [];
+  const parts = [el("h3", {}, "Verification"), el("p", { class: "muted" }, `On ${v.source}.`)];
+  if (v.error) {
+    parts.push(el("p", { class: "notice" }, `The check could not run: ${v.error}`));
+    return parts;
+  }
+  parts.push(el("ul", { class: "outputs" }, (v.outputs || []).map((o) => el("li", {},
+    el("strong", {}, o.name), `: SQNR ${fmtDB(o.metrics.sqnr_db)}`,
+    o.top1_agreement !== undefined && o.top1_agreement !== null ? `, top-1 agreement ${(100 * o.top1_agreement).toFixed(1)}%` : ""))));
+  const layers = v.layers || [];
+  if (!layers.length) return parts;
+  const rows = layers.map((l, i) => el("tr", { id: `layer-${i}` },
+    el("td", { class: "num" }, l.operator_index), el("td", {}, l.operator), el("td", {}, l.tensor),
+    el("td", { class: "num" }, fmtDB(l.isolated ? l.isolated.sqnr_db : null)),
+    el("td", { class: "num" }, fmtDB(l.accumulated.sqnr_db)),
+    el("td", { class: "num" }, fmtNum(l.accumulated.rmse)),
+    el("td", { class: "num" }, fmtNum(l.accumulated.max_abs_error)),
+    el("td", { class: "num" }, l.accumulated.clipped ? `${(100 * l.accumulated.clipped).toFixed(2)}%` : "0")));
+  const pick = (i) => {
+    for (const r of rows) r.classList.remove("picked");
+    rows[i].classList.add("picked");
+    rows[i].scrollIntoView({ block: "nearest", behavior: "smooth" });
+  };
+  parts.push(el("p", { class: "muted" }, "Each bar is a layer in execution order; its height is the layer's own (isolated) error as SQNR — low bars are where the damage is done. Hover for figures, click to find the row."));
+  parts.push(layerChart(layers, pick));
+  parts.push(el("details", { open: true }, el("summary", {}, `Layers (${layers.length})`),
+    el("div", { class: "scroll" }, el("table", { id: "layers" },
+      el("thead", {}, el("tr", {}, ["Op", "Operator", "Tensor", "Isolated", "Accumulated", "RMSE", "Max |err|", "Clipped"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, rows)))));
+  return parts;
+}
+
 // recentRows renders the recent conversions list.
 export function recentRows(entries, onDownload, onDelete) {
   if (!entries.length) {

@@ -2,7 +2,7 @@
 // (client.js → worker.js → litequant.wasm). No conversion work happens here.
 
 import { Converter } from "./client.js";
-import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows } from "./render.js";
+import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -83,6 +83,8 @@ function clearResult() {
   setLink($("#download"), null);
   setLink($("#report-download"), null);
   $("#report").replaceChildren();
+  $("#verification").replaceChildren();
+  $("#verification").hidden = true;
   $("#progress").value = 0;
 }
 
@@ -118,7 +120,29 @@ function setSamples(files) {
     const total = state.samples.reduce((n, f) => n + f.size, 0);
     info.textContent = `${state.samples.length} sample file(s), ${fmtBytes(total)}.`;
   }
+  updateVerify(true);
   clearResult();
+}
+
+// The share of calibration samples held back to check the result.
+const VERIFY_SPLIT = 0.125;
+// How many random inputs check a model converted without samples.
+const VERIFY_RANDOM = 8;
+
+// updateVerify says what "Check the result" will do, and turns it on by
+// default once there are enough samples to spare some.
+function updateVerify(defaults) {
+  const calibrated = CALIBRATED.has($("#mode").value);
+  const n = state.samples.length;
+  if (defaults) $("#verify").checked = n >= 8;
+  let text;
+  if (calibrated) {
+    const held = Math.floor(n * VERIFY_SPLIT);
+    text = n ? `check on ${held || "no"} held-back sample${held === 1 ? "" : "s"} (1 in 8, never calibrated on)` : "check on held-back samples (1 in 8)";
+  } else {
+    text = n ? `check on the ${n} chosen sample file${n === 1 ? "" : "s"}` : `check on ${VERIFY_RANDOM} random inputs (no samples chosen)`;
+  }
+  $("#verify-label").textContent = text;
 }
 
 function samplePath(f) {
@@ -147,11 +171,17 @@ function options() {
     }
   }
   o.mode = mode;
+  if ($("#verify").checked) {
+    if (CALIBRATED.has(mode)) o.verify_split = VERIFY_SPLIT;
+    else if (!state.samples.length) o.verify_random = VERIFY_RANDOM;
+    // In dynamic and float16 mode the chosen samples themselves check it.
+  }
   return o;
 }
 
 function updateMode() {
   const calibrated = CALIBRATED.has($("#mode").value);
+  updateVerify(false);
   for (const e of document.querySelectorAll(".calib")) {
     e.classList.toggle("disabled-group", !calibrated);
     for (const c of e.matches("input, select") ? [e] : e.querySelectorAll("input, select")) c.disabled = !calibrated;
@@ -160,14 +190,14 @@ function updateMode() {
 
 // ---- conversion ----
 
-const PHASES = { reading: "Reading", calibrating: "Calibrating", quantizing: "Quantizing", writing: "Writing" };
+const PHASES = { reading: "Reading", calibrating: "Calibrating", quantizing: "Quantizing", writing: "Writing", verifying: "Checking" };
 
 function onProgress(p) {
   const bar = $("#progress");
-  if (p.phase === "calibrating" && p.total > 0) {
+  if ((p.phase === "calibrating" || p.phase === "verifying") && p.total > 0) {
     bar.max = p.total;
     bar.value = p.done;
-    setStatus(`Calibrating: sample ${p.done} of ${p.total}…`);
+    setStatus(`${PHASES[p.phase]}: sample ${p.done} of ${p.total}…`);
   } else {
     bar.removeAttribute("value"); // indeterminate
     setStatus(`${PHASES[p.phase] || p.phase}…`);
@@ -195,7 +225,8 @@ async function quantize() {
   setStatus("Starting…");
   const t0 = performance.now();
   try {
-    const res = await conv.quantize(state.model, calibrated ? state.samples : [], opts, onProgress, state.model.name);
+    const checkOn = !calibrated && $("#verify").checked; // dynamic/float16: the samples verify
+    const res = await conv.quantize(state.model, calibrated || checkOn ? state.samples : [], opts, onProgress, state.model.name);
     const ms = performance.now() - t0;
     await showResult(res, opts.mode);
     let msg;
@@ -235,6 +266,8 @@ async function showResult(res, mode) {
   } catch { /* the report still shows without the breakdown */ }
   const stats = res.statsJSON ? JSON.parse(res.statsJSON) : null;
   $("#report").replaceChildren(...reportView({ report: res.report, before: state.summary, after, stats }));
+  $("#verification").replaceChildren(...verificationView(res.report.verification));
+  $("#verification").hidden = !res.report.verification;
 }
 
 function cancel() {

@@ -264,9 +264,9 @@ func TestErrorsRejectAndModuleStaysUsable(t *testing.T) {
 		}, `option "calib_count": want a int`},
 		{"bad JSON", func() js.Value { return api.Call("quantize", jsBytes(model), js.Null(), `{mode:`) }, "not valid JSON"},
 		{"bad mode", func() js.Value { return api.Call("quantize", jsBytes(model), js.Null(), `{"mode":"int3"}`) }, `unknown mode "int3"`},
-		{"samples in dynamic mode", func() js.Value {
+		{"broken verification samples in dynamic mode", func() js.Value {
 			return api.Call("quantize", jsBytes(model), jsFiles([]samples.File{{Name: "a.npy", Data: []byte{1}}}), `{"mode":"dynamic"}`)
-		}, "takes no calibration samples"},
+		}, "--verify: a.npy"},
 		{"nothing to quantize", func() js.Value {
 			return api.Call("quantize", jsBytes(model), js.Null(), `{"mode":"dynamic","min_weight_elements":100000}`)
 		}, "nothing"},

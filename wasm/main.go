@@ -25,12 +25,14 @@
 //
 //	litequant.quantize(model, files, options, onProgress?, name?) → Promise<Result>
 //	    model: Uint8Array; files: [{name, bytes: Uint8Array}] calibration
-//	    samples (npy, npz, images, wav: the CLI's loaders); options: a JSON
+//	    samples (npy, npz, images, wav: the CLI's loaders) — in dynamic and
+//	    float16 mode, which take none, verification samples; options: a JSON
 //	    string (or a plain object) with the CLI's `quantize` flags as keys,
 //	    dashes as underscores ({"mode": "int8", "calib_count": 48}); keys the
 //	    core does not know are refused by name, so a new core option needs no
 //	    change here. onProgress({phase, done, total}) is called with phase
-//	    reading, calibrating (done of total samples), quantizing, writing.
+//	    reading, calibrating (done of total samples), quantizing, writing,
+//	    verifying (done of total samples).
 //	    name: the model's file name, for the recent list.
 //	    Result: {model: Uint8Array, report (object), reportJSON, statsJSON
 //	    (calibration statistics as JSON, or null), cached ("result",

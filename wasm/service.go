@@ -152,7 +152,12 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 			}
 		}
 	}
-	res, err := convert.Convert(ctx, convert.Request{Model: req.Model, Calib: req.Files, Options: opts, Stats: stats,
+	// In a mode without calibration the files are verification samples.
+	calibFiles, verifyFiles := req.Files, []samples.File(nil)
+	if !opts.NeedsCalibration() {
+		calibFiles, verifyFiles = nil, req.Files
+	}
+	res, err := convert.Convert(ctx, convert.Request{Model: req.Model, Calib: calibFiles, Verify: verifyFiles, Options: opts, Stats: stats,
 		Progress: yielding(req.Progress)})
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
