@@ -547,9 +547,7 @@ func (g *graph) rewireDynamic(key opKey, p *opPlan, units map[uint32]*unit) {
 		return
 	}
 	spec := p.uses[0].spec
-	if spec.Dynamic.AsymmetricInputs {
-		setAsymmetric(op, spec.Op)
-	}
+	spec.SetAsymmetricInputs(op)
 	if p.kernel == opspec.HybridKernel {
 		g.float32Biases(key, spec)
 	}
@@ -575,49 +573,6 @@ func (g *graph) floatReaders(c tref, units map[uint32]*unit) []ref {
 
 // kernelOf returns the kernel decided for the operator of a use.
 func (g *graph) kernelOf(x *use) opspec.Kernel { return g.kernels[opKey{x.sg, x.op}] }
-
-// setAsymmetric sets asymmetric_quantize_inputs on a hybrid operator,
-// creating default options when it has none.
-func setAsymmetric(op *fb.OperatorT, code fb.BuiltinOperator) {
-	var v any
-	if op.BuiltinOptions != nil {
-		v = op.BuiltinOptions.Value
-	}
-	switch o := v.(type) {
-	case *fb.FullyConnectedOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.BatchMatMulOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.SVDFOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.RNNOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.SequenceRNNOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.UnidirectionalSequenceLSTMOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case nil:
-		var opts any
-		var typ fb.BuiltinOptions
-		switch code {
-		case fb.BuiltinOperatorFULLY_CONNECTED:
-			opts, typ = &fb.FullyConnectedOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsFullyConnectedOptions
-		case fb.BuiltinOperatorBATCH_MATMUL:
-			opts, typ = &fb.BatchMatMulOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsBatchMatMulOptions
-		case fb.BuiltinOperatorSVDF:
-			opts, typ = &fb.SVDFOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsSVDFOptions
-		case fb.BuiltinOperatorRNN:
-			opts, typ = &fb.RNNOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsRNNOptions
-		case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN:
-			opts, typ = &fb.SequenceRNNOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsSequenceRNNOptions
-		case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM:
-			opts, typ = &fb.UnidirectionalSequenceLSTMOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsUnidirectionalSequenceLSTMOptions
-		default:
-			return
-		}
-		op.BuiltinOptions = &fb.BuiltinOptionsT{Type: typ, Value: opts}
-	}
-}
 
 // passthroughOutput makes an int8-passthrough operator (GATHER) write int8
 // with u's parameters into a new tensor, dequantized after it into the

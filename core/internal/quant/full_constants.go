@@ -163,7 +163,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 			}
 			req := &constReq{role: opspec.WeightRole, values: p.constValues(f, t), shape: tt.Shape,
 				srcBuf: p.constSource(f, t), tensor: t, typ: p.s.weight, axis: axis}
-			p.clearDead(f, op, spec, req)
+			p.clearDead(f, op, w, req)
 			var q []int64
 			var zp, qlo, qhi int64
 			if p.s.weight == fb.TensorTypeUINT8 {
@@ -179,7 +179,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 					lo, hi, _ := finiteRange(req.values)
 					var imp []float64
 					if ps, ok := p.ranges.(PatchSource); ok && !p.opts.PlainWeights {
-						imp = importance(spec.Op, len(req.values), tt.Shape, ps.Patch(f.si, oi))
+						imp = importance(w, len(req.values), tt.Shape, ps.Patch(f.si, oi))
 					}
 					r = clipRange(p.s, req.values, lo, hi, imp)
 				}
@@ -203,7 +203,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 						hasBias = hasBias || b < len(op.Inputs) && op.Inputs[b] >= 0
 					}
 					single := p.weightReaders[req.srcBuf] == 1
-					req.corr = tuneInts(spec.Op, req.values, tt.Shape, req.scales, zp, qlo, qhi, q, st, hasBias, single)
+					req.corr = tuneInts(w, req.values, tt.Shape, req.scales, zp, qlo, qhi, q, st, hasBias, single)
 					if single {
 						req.tuned = fmt.Sprintf("%d/%d", f.si, oi)
 					}

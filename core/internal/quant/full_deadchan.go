@@ -9,19 +9,19 @@ import (
 	fb "litequant/core/schema/tflitefb"
 )
 
-// clearDead sets to zero, before they are quantized, the weights req of
-// op that apply to input channels proven to be 0 (see package deadchan):
+// clearDead sets to zero, before they are quantized, the weights req (the
+// weight w of op, whose layout opspec gives) that apply to input channels proven to be 0 (see package deadchan):
 // calibration saw them at 0 on every sample and provenZero shows they
 // cannot be anything else. It applies when the ranges carry per-channel
 // ranges, the weights are tuned (not Options.PlainWeights) and no other
 // operator reads them. The outputs stay the same; the weights' scales no
 // longer serve values that only ever multiply zeros.
-func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, spec *opspec.Spec, req *constReq) {
+func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, w opspec.Weight, req *constReq) {
 	cr, ok := p.ranges.(deadchan.Ranges)
-	if !ok || p.opts.PlainWeights || req.values == nil || p.weightReaders[req.srcBuf] != 1 || len(spec.Full.Inputs) == 0 {
+	if !ok || p.opts.PlainWeights || req.values == nil || p.weightReaders[req.srcBuf] != 1 || !w.Known() {
 		return
 	}
-	k := spec.Full.Inputs[0]
+	k := w.Layout.Activation
 	if k >= len(op.Inputs) || op.Inputs[k] < 0 {
 		return
 	}
@@ -39,12 +39,13 @@ func (p *fullPlan) clearDead(f *fullSG, op *fb.OperatorT, spec *opspec.Spec, req
 			}
 		}
 	}
-	req.cleared = deadchan.Clear(spec.Op, req.shape, req.values, len(lo), dead)
+	req.cleared = deadchan.Clear(w, req.shape, req.values, len(lo), dead)
 }
 
 // provenZero reports, per channel of activation y, whether it is 0 for
-// every input within the calibrated ranges: y is made by a CONV_2D,
-// DEPTHWISE_CONV_2D or FULLY_CONNECTED with fused RELU or RELU6 whose
+// every input within the calibrated ranges: y is made by an operator with
+// a weight whose layout opspec gives (CONV_2D, DEPTHWISE_CONV_2D,
+// FULLY_CONNECTED) and a fused RELU or RELU6, whose
 // pre-activation bound (deadchan.UpperBounds over its own input's channel
 // ranges) is at most 0. The bound uses that operator's weights and bias
 // as quantized by this pass when it has quantized them already (operators
@@ -59,6 +60,11 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 		return nil
 	}
 	op := sg.Operators[pr]
+	spec := opspec.Lookup(p.g.m.Builtin(op))
+	wt, in, ok := spec.LaidOut()
+	if !ok {
+		return nil
+	}
 	var act fb.ActivationFunctionType
 	switch o := optionsValue(op).(type) {
 	case *fb.Conv2DOptionsT:
@@ -70,10 +76,10 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 	default:
 		return nil
 	}
-	if act != fb.ActivationFunctionTypeRELU && act != fb.ActivationFunctionTypeRELU6 || len(op.Inputs) < 2 || op.Inputs[0] < 0 || op.Inputs[1] < 0 {
+	if act != fb.ActivationFunctionTypeRELU && act != fb.ActivationFunctionTypeRELU6 || !present(op, in) || !present(op, wt.Input) {
 		return nil
 	}
-	lo, hi, ok := cr.ChannelRange(f.si, int(op.Inputs[0]))
+	lo, hi, ok := cr.ChannelRange(f.si, int(op.Inputs[in]))
 	if !ok {
 		return nil
 	}
@@ -85,17 +91,17 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 		}
 		return p.constValues(f, op.Inputs[k])
 	}
-	w := values(1)
+	w := values(wt.Input)
 	if w == nil {
 		return nil
 	}
 	var bias []float32
-	if len(op.Inputs) > 2 && op.Inputs[2] >= 0 {
-		if bias = values(2); bias == nil {
+	if len(spec.Biases) > 0 && present(op, spec.Biases[0]) {
+		if bias = values(spec.Biases[0]); bias == nil {
 			return nil
 		}
 	}
-	bounds, ok := deadchan.UpperBounds(p.g.m.Builtin(op), sg.Tensors[op.Inputs[1]].Shape, w, bias, lo, hi)
+	bounds, ok := deadchan.UpperBounds(wt, sg.Tensors[op.Inputs[wt.Input]].Shape, w, bias, lo, hi)
 	if !ok {
 		return nil
 	}
@@ -105,3 +111,6 @@ func (p *fullPlan) provenZero(f *fullSG, cr deadchan.Ranges, y int32) []bool {
 	}
 	return out
 }
+
+// present reports whether op has an input at position k.
+func present(op *fb.OperatorT, k int) bool { return k < len(op.Inputs) && op.Inputs[k] >= 0 }
