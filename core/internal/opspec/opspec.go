@@ -12,7 +12,9 @@
 // operator version, which inputs carry activations, and the kernels'
 // constraints on scales and zero points). An operator without an entry has
 // no weights and no integer kernel as far as quantization knows: it stays
-// float.
+// float. Package opversion takes the integer kernels' versions from the
+// entry, so that the operator version a quantized model declares is the
+// one written here.
 //
 // The facts describe the TensorFlow Lite runtime litequant tests against
 // (the WebAssembly build in @tensorflow/tfjs-tflite 0.0.1-alpha.10, whose
