@@ -129,24 +129,13 @@ func (s *Spec) SetAsymmetricInputs(op *fb.OperatorT) {
 // options, of type typ, are T (a schema options type with the field
 // AsymmetricQuantizeInputs; TestTableIsConsistent runs every one).
 func asymmetric[T any](typ fb.BuiltinOptions) func(op *fb.OperatorT) {
-	set := func(o *T) { reflect.ValueOf(o).Elem().FieldByName("AsymmetricQuantizeInputs").SetBool(true) }
 	return func(op *fb.OperatorT) {
-		var v any
-		if op.BuiltinOptions != nil {
-			v = op.BuiltinOptions.Value
-		}
-		switch o := v.(type) {
-		case *T:
-			if o != nil {
-				set(o)
-				return
+		if v := optionsValue(op); v != nil {
+			if _, ok := v.(*T); !ok {
+				return // options of another operator: left alone
 			}
-		case nil:
-		default:
-			return // options of another operator: left alone
 		}
-		o := new(T)
-		set(o)
-		op.BuiltinOptions = &fb.BuiltinOptionsT{Type: typ, Value: o}
+		o := ensureOptions[T](op, typ)
+		reflect.ValueOf(o).Elem().FieldByName("AsymmetricQuantizeInputs").SetBool(true)
 	}
 }

@@ -32,6 +32,7 @@
 package opversion
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,19 +106,7 @@ func (s sig) broadcastOver4D() bool {
 	if a == nil || b == nil {
 		return false
 	}
-	return !equalShape(a.Shape, b.Shape) && max(len(a.Shape), len(b.Shape)) > 4
-}
-
-func equalShape(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return !slices.Equal(a.Shape, b.Shape) && max(len(a.Shape), len(b.Shape)) > 4
 }
 
 // options returns op's builtin options as T, or nil.
@@ -218,24 +207,16 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.need(s.hybrid(1), 2)
 	case fb.BuiltinOperatorRNN:
 		o := options[fb.RNNOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN:
 		o := options[fb.SequenceRNNOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorBIDIRECTIONAL_SEQUENCE_RNN:
 		o := options[fb.BidirectionalSequenceRNNOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorBIDIRECTIONAL_SEQUENCE_LSTM:
 		o := options[fb.BidirectionalSequenceLSTMOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM:
 		o := options[fb.UnidirectionalSequenceLSTMOptionsT](op)
 		v.need(int16In && s.in(2) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeINT16, 5)
@@ -375,6 +356,15 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.kernel(s, code)
 	}
 	return int32(v)
+}
+
+// recurrent is the rule RNN, UNIDIRECTIONAL_SEQUENCE_RNN and the
+// bidirectional operators share: hybrid (int8 weights at input 1, float
+// output) needs version 2, and 3 with asymmetric_quantize_inputs.
+func (l *level) recurrent(s sig, asymmetric bool) {
+	hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
+	l.need(hybrid && asymmetric, 3)
+	l.need(hybrid, 2)
 }
 
 // kernel raises l to the version opspec's table gives the integer kernel

@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -485,23 +486,11 @@ func (g *graph) channelAxis(u *unit, plans map[opKey]*opPlan) int {
 		return -1
 	}
 	for _, c := range u.tensors[1:] {
-		if !equalShape(g.tensor(c).Shape, shape) {
+		if !slices.Equal(g.tensor(c).Shape, shape) {
 			return -1
 		}
 	}
 	return axis
-}
-
-func equalShape(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // writeInt8 quantizes u into its buffer and retypes its tensors.
@@ -587,7 +576,7 @@ func (g *graph) passthroughOutput(key opKey, u *unit) {
 	qi := g.addTensor(key.sg, q)
 	orig := op.Outputs[0]
 	op.Outputs[0] = qi
-	d := &fb.OperatorT{OpcodeIndex: g.dequantizeOpcode(), Inputs: []int32{qi}, Outputs: []int32{orig}}
+	d := &fb.OperatorT{OpcodeIndex: g.opcode(fb.BuiltinOperatorDEQUANTIZE), Inputs: []int32{qi}, Outputs: []int32{orig}}
 	g.after[key] = append(g.after[key], d)
 }
 

@@ -224,9 +224,9 @@ func (p *fullPlan) viewOf(f *fullSG, t int32, want rep) int32 {
 // input.
 func (p *fullPlan) convert(f *fullSG, t, from, to int32, fromRep, toRep rep) {
 	g := p.g
-	code := g.quantizeOpcode()
+	code := g.opcode(fb.BuiltinOperatorQUANTIZE)
 	if toRep.isFloat() {
-		code = g.dequantizeOpcode()
+		code = g.opcode(fb.BuiltinOperatorDEQUANTIZE)
 	}
 	op := &fb.OperatorT{OpcodeIndex: code, Inputs: []int32{from}, Outputs: []int32{to}}
 	if pr := f.info.producer[t]; pr >= 0 {
@@ -260,16 +260,4 @@ func suffix(r rep, extra string) string {
 func retype(t *fb.TensorT, r rep) {
 	t.Type = r.typ
 	t.Quantization = r.quantization()
-}
-
-// quantizeOpcode returns the model's QUANTIZE operator code, adding one
-// when there is none (its version is set by opversion.Update).
-func (g *graph) quantizeOpcode() uint32 {
-	for i, oc := range g.m.OperatorCodes {
-		if oc.BuiltinCode == fb.BuiltinOperatorQUANTIZE {
-			return uint32(i)
-		}
-	}
-	g.m.OperatorCodes = append(g.m.OperatorCodes, &fb.OperatorCodeT{BuiltinCode: fb.BuiltinOperatorQUANTIZE, Version: 1})
-	return uint32(len(g.m.OperatorCodes) - 1)
 }
