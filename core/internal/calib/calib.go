@@ -12,6 +12,7 @@ import (
 	"math"
 	"time"
 
+	"litequant/core/internal/opspec"
 	"litequant/core/interp"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -282,16 +283,14 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 	return st, nil
 }
 
-// weightInputs lists the tensors of subgraph si that a CONV_2D,
-// DEPTHWISE_CONV_2D or FULLY_CONNECTED reads as its input.
+// weightInputs lists the tensors of subgraph si that an operator with a
+// weight whose layout opspec gives (CONV_2D, DEPTHWISE_CONV_2D,
+// FULLY_CONNECTED) applies that weight to.
 func weightInputs(m *tflite.Model, si int) map[int]bool {
 	out := map[int]bool{}
 	for _, op := range m.Subgraphs[si].Operators {
-		switch m.Builtin(op) {
-		case fb.BuiltinOperatorCONV_2D, fb.BuiltinOperatorDEPTHWISE_CONV_2D, fb.BuiltinOperatorFULLY_CONNECTED:
-			if len(op.Inputs) > 0 && op.Inputs[0] >= 0 {
-				out[int(op.Inputs[0])] = true
-			}
+		if _, k, ok := opspec.Lookup(m.Builtin(op)).LaidOut(); ok && k < len(op.Inputs) && op.Inputs[k] >= 0 {
+			out[int(op.Inputs[k])] = true
 		}
 	}
 	return out

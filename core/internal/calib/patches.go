@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"litequant/core/internal/opspec"
 	"litequant/core/interp"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -47,7 +48,8 @@ const maxPositions = 1024
 // patchOp is one weight operator whose input patches are recorded.
 type patchOp struct {
 	op    int
-	kind  fb.BuiltinOperator
+	rows  bool // the weight applies to input rows (FULLY_CONNECTED)
+	dwise bool // depthwise: one group per input channel
 	st    *PatchStats
 	kh    int // filter height and width (1 for FULLY_CONNECTED)
 	kw    int
@@ -62,50 +64,50 @@ type patchOp struct {
 	dwBuf []float64 // DEPTHWISE_CONV_2D: windows of every channel
 }
 
-// patchOps finds the CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
-// operators of subgraph si with constant weights and float input, keyed by
-// their input tensor.
+// patchOps finds the operators of subgraph si with a weight whose layout
+// opspec gives (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) and float
+// input, keyed by their input tensor.
 func patchOps(m *tflite.Model, si int) map[int][]*patchOp {
 	sg := m.Subgraphs[si]
 	out := map[int][]*patchOp{}
 	for oi, op := range sg.Operators {
-		if len(op.Inputs) < 2 || op.Inputs[0] < 0 || op.Inputs[1] < 0 {
+		wt, k, ok := opspec.Lookup(m.Builtin(op)).LaidOut()
+		if !ok || !present(op, k) || !present(op, wt.Input) {
 			continue
 		}
-		in, w := sg.Tensors[op.Inputs[0]], sg.Tensors[op.Inputs[1]]
+		in, w := sg.Tensors[op.Inputs[k]], sg.Tensors[op.Inputs[wt.Input]]
 		if in.Type != fb.TensorTypeFLOAT32 {
 			continue
 		}
-		p := &patchOp{op: oi, kind: m.Builtin(op), sh: 1, sw: 1, dh: 1, dw: 1}
+		l := wt.Layout
+		p := &patchOp{op: oi, rows: l.Rank == 2, dwise: l.Depthwise, sh: 1, sw: 1, dh: 1, dw: 1}
 		var opts any
 		if op.BuiltinOptions != nil {
 			opts = op.BuiltinOptions.Value
 		}
-		switch p.kind {
-		case fb.BuiltinOperatorCONV_2D:
-			o, _ := opts.(*fb.Conv2DOptionsT)
-			if o == nil || len(w.Shape) != 4 || len(in.Shape) != 4 || in.Shape[3] != w.Shape[3] {
-				continue // grouped convolution is not recorded
+		switch {
+		case p.rows:
+			if len(w.Shape) != 2 {
+				continue
 			}
-			p.kh, p.kw, p.in = int(w.Shape[1]), int(w.Shape[2]), int(w.Shape[3])
-			p.sh, p.sw, p.dh, p.dw, p.same = int(o.StrideH), int(o.StrideW), int(o.DilationHFactor), int(o.DilationWFactor), o.Padding == fb.PaddingSAME
-			p.st = &PatchStats{Dims: p.kh * p.kw * p.in, Groups: 1}
-		case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
+			p.fcDim = int(w.Shape[l.In])
+			p.st = &PatchStats{Dims: p.fcDim, Groups: 1}
+		case p.dwise:
 			o, _ := opts.(*fb.DepthwiseConv2DOptionsT)
 			if o == nil || len(w.Shape) != 4 || len(in.Shape) != 4 {
 				continue
 			}
 			p.kh, p.kw, p.in = int(w.Shape[1]), int(w.Shape[2]), int(in.Shape[3])
-			p.sh, p.sw, p.dh, p.dw, p.same = int(o.StrideH), int(o.StrideW), int(o.DilationHFactor), int(o.DilationWFactor), o.Padding == fb.PaddingSAME
+			p.window(o.StrideH, o.StrideW, o.DilationHFactor, o.DilationWFactor, o.Padding)
 			p.st = &PatchStats{Dims: p.kh * p.kw, Groups: p.in}
-		case fb.BuiltinOperatorFULLY_CONNECTED:
-			if len(w.Shape) != 2 {
-				continue
-			}
-			p.fcDim = int(w.Shape[1])
-			p.st = &PatchStats{Dims: p.fcDim, Groups: 1}
 		default:
-			continue
+			o, _ := opts.(*fb.Conv2DOptionsT)
+			if o == nil || len(w.Shape) != 4 || len(in.Shape) != 4 || in.Shape[3] != w.Shape[l.In] {
+				continue // grouped convolution is not recorded
+			}
+			p.kh, p.kw, p.in = int(w.Shape[1]), int(w.Shape[2]), int(w.Shape[l.In])
+			p.window(o.StrideH, o.StrideW, o.DilationHFactor, o.DilationWFactor, o.Padding)
+			p.st = &PatchStats{Dims: p.kh * p.kw * p.in, Groups: 1}
 		}
 		p.sh, p.sw, p.dh, p.dw = max(p.sh, 1), max(p.sw, 1), max(p.dh, 1), max(p.dw, 1)
 		d := p.st.Dims
@@ -116,6 +118,14 @@ func patchOps(m *tflite.Model, si int) map[int][]*patchOp {
 		out[int(op.Inputs[0])] = append(out[int(op.Inputs[0])], p)
 	}
 	return out
+}
+
+// present reports whether op has an input at position k.
+func present(op *fb.OperatorT, k int) bool { return k < len(op.Inputs) && op.Inputs[k] >= 0 }
+
+// window sets a convolution's strides, dilations and padding.
+func (p *patchOp) window(strideH, strideW, dilationH, dilationW int32, padding fb.Padding) {
+	p.sh, p.sw, p.dh, p.dw, p.same = int(strideH), int(strideW), int(dilationH), int(dilationW), padding == fb.PaddingSAME
 }
 
 // patchBlock is how many patches observe gathers before adding them to
@@ -143,11 +153,11 @@ func (p *patchOp) observe(t *interp.Tensor) {
 	x := t.F32()
 	st := p.st
 	d := st.Dims
-	if p.buf == nil && p.kind != fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+	if p.buf == nil && !p.dwise {
 		p.buf = &patchBuf{x: make([]float64, d*patchBlock)}
 	}
 	buf := p.buf
-	if p.kind == fb.BuiltinOperatorFULLY_CONNECTED {
+	if p.rows {
 		if p.fcDim == 0 || len(x)%p.fcDim != 0 {
 			return
 		}
@@ -207,7 +217,7 @@ func (p *patchOp) observe(t *interp.Tensor) {
 			}
 		}
 	}
-	if p.kind == fb.BuiltinOperatorCONV_2D {
+	if !p.dwise {
 		for pos := 0; pos < positions; pos += step {
 			window(pos, buf.x[buf.n:])
 			if buf.n++; buf.n == patchBlock {

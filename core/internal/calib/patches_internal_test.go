@@ -83,7 +83,7 @@ func TestObserveMatchesWindows(t *testing.T) {
 				x[i] = float32(math.Round(r.NormFloat64()*8) / 4)
 			}
 			tensor := &interp.Tensor{Type: fb.TensorTypeFLOAT32, Shape: []int{2, tc.h, tc.w, tc.c}, Data: f32Bytes(x)}
-			p := &patchOp{kind: tc.kind, kh: tc.kh, kw: tc.kw, in: tc.c, sh: tc.s, sw: tc.s, dh: tc.dil, dw: tc.dil, same: tc.same}
+			p := &patchOp{dwise: tc.kind == fb.BuiltinOperatorDEPTHWISE_CONV_2D, kh: tc.kh, kw: tc.kw, in: tc.c, sh: tc.s, sw: tc.s, dh: tc.dil, dw: tc.dil, same: tc.same}
 			d, groups := tc.kh*tc.kw*tc.c, 1
 			if tc.kind == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
 				d, groups = tc.kh*tc.kw, tc.c

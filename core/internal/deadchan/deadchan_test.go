@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"litequant/core/internal/opspec"
 	fb "litequant/core/schema/tflitefb"
 )
 
@@ -65,7 +66,7 @@ func TestClear(t *testing.T) {
 			n *= int(d)
 		}
 		v := seq(n)
-		got := Clear(c.kind, c.shape, v, c.channels, c.dead)
+		got := Clear(weightOf(c.kind), c.shape, v, c.channels, c.dead)
 		if got != len(c.zero) {
 			t.Errorf("%s: cleared %d, want %d", c.name, got, len(c.zero))
 		}
@@ -79,7 +80,7 @@ func TestClear(t *testing.T) {
 	}
 	// Weights already zero are not counted.
 	v := []float32{0, 5, 0, 7}
-	if n := Clear(fb.BuiltinOperatorFULLY_CONNECTED, []int32{2, 2}, v, 2, []int{0}); n != 0 || v[1] != 5 || v[3] != 7 {
+	if n := Clear(weightOf(fb.BuiltinOperatorFULLY_CONNECTED), []int32{2, 2}, v, 2, []int{0}); n != 0 || v[1] != 5 || v[3] != 7 {
 		t.Errorf("zero weights: cleared %d, weights %v", n, v)
 	}
 }
@@ -106,9 +107,16 @@ func TestUpperBounds(t *testing.T) {
 		{"wrong bias", fb.BuiltinOperatorCONV_2D, []int32{1, 1, 1, 2}, []float32{1, 1}, []float32{1, 2}, lo, hi, nil},
 		{"other operator", fb.BuiltinOperatorADD, []int32{1, 2}, []float32{1, 1}, nil, lo, hi, nil},
 	} {
-		got, ok := UpperBounds(c.kind, c.shape, c.w, c.b, c.lo, c.hi)
+		got, ok := UpperBounds(weightOf(c.kind), c.shape, c.w, c.b, c.lo, c.hi)
 		if ok != (c.want != nil) || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: %v %v, want %v", c.name, got, ok, c.want)
 		}
 	}
+}
+
+// weightOf returns the weight whose layout opspec gives for kind (the zero
+// Weight, which fits nothing, for other operators).
+func weightOf(kind fb.BuiltinOperator) opspec.Weight {
+	w, _, _ := opspec.Lookup(kind).LaidOut()
+	return w
 }

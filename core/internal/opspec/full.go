@@ -154,27 +154,26 @@ var pot16 = &Params{Scale: 1.0 / 32768, ZeroPoint: 0}
 // schema defaults to true) in 16x8, so that the int16 ADD and SUB kernels
 // take general scales (operator versions 3 and 5); int8 ignores the flag.
 func addPotScaleOff(op *fb.OperatorT, act fb.TensorType) {
-	if act != fb.TensorTypeINT16 {
-		return
+	if act == fb.TensorTypeINT16 {
+		ensureOptions[fb.AddOptionsT](op, fb.BuiltinOptionsAddOptions).PotScaleInt16 = false
 	}
-	o, _ := optionsValue(op).(*fb.AddOptionsT)
-	if o == nil {
-		o = &fb.AddOptionsT{}
-		op.BuiltinOptions = &fb.BuiltinOptionsT{Type: fb.BuiltinOptionsAddOptions, Value: o}
-	}
-	o.PotScaleInt16 = false
 }
 
 func subPotScaleOff(op *fb.OperatorT, act fb.TensorType) {
-	if act != fb.TensorTypeINT16 {
-		return
+	if act == fb.TensorTypeINT16 {
+		ensureOptions[fb.SubOptionsT](op, fb.BuiltinOptionsSubOptions).PotScaleInt16 = false
 	}
-	o, _ := optionsValue(op).(*fb.SubOptionsT)
+}
+
+// ensureOptions returns op's options as T, replacing them with default
+// options of type typ when they are not.
+func ensureOptions[T any](op *fb.OperatorT, typ fb.BuiltinOptions) *T {
+	o, _ := optionsValue(op).(*T)
 	if o == nil {
-		o = &fb.SubOptionsT{}
-		op.BuiltinOptions = &fb.BuiltinOptionsT{Type: fb.BuiltinOptionsSubOptions, Value: o}
+		o = new(T)
+		op.BuiltinOptions = &fb.BuiltinOptionsT{Type: typ, Value: o}
 	}
-	o.PotScaleInt16 = false
+	return o
 }
 
 func optionsValue(op *fb.OperatorT) any {

@@ -12,7 +12,9 @@
 // operator version, which inputs carry activations, and the kernels'
 // constraints on scales and zero points). An operator without an entry has
 // no weights and no integer kernel as far as quantization knows: it stays
-// float.
+// float. Package opversion takes the integer kernels' versions from the
+// entry, so that the operator version a quantized model declares is the
+// one written here.
 //
 // The facts describe the TensorFlow Lite runtime litequant tests against
 // (the WebAssembly build in @tensorflow/tfjs-tflite 0.0.1-alpha.10, whose
@@ -61,6 +63,9 @@ type Weight struct {
 	// per-channel quantization gives each slice its own scale along. -1
 	// when the weight has no such axis.
 	ChannelAxis int
+	// Layout maps the weight's values to input and output channels where
+	// the table knows it (see Layout).
+	Layout Layout
 }
 
 // Kernel says how an operator runs when a weight is int8 and its
@@ -114,11 +119,12 @@ type Dynamic struct {
 	Kernel Kernel
 	// Scales is what the hybrid or passthrough kernel accepts.
 	Scales Scales
-	// AsymmetricInputs reports that the operator's options have
-	// asymmetric_quantize_inputs, which the converter sets on hybrid
-	// operators (activations quantized with a zero point per batch row,
-	// more accurate than symmetric).
-	AsymmetricInputs bool
+	// AsymmetricInputs, set when the operator's options have
+	// asymmetric_quantize_inputs, sets it (creating default options when
+	// the operator has none): the converter sets it on hybrid operators
+	// (activations quantized with a zero point per batch row, more
+	// accurate than symmetric). Spec.SetAsymmetricInputs calls it.
+	AsymmetricInputs func(op *fb.OperatorT)
 	// Supports, when set, reports whether Kernel can run this particular
 	// operator with the weight at input position input quantized; when it
 	// cannot, the reason says why (the operator then takes its weight

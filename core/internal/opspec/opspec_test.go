@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	"litequant/core/internal/opversion"
 	"litequant/core/modelbuild"
 	fb "litequant/core/schema/tflitefb"
 )
@@ -84,8 +83,24 @@ func TestTableIsConsistent(t *testing.T) {
 			continue
 		}
 		_, hasAsym := reflect.TypeOf(opts).FieldByName("AsymmetricQuantizeInputs")
-		if hasAsym != s.Dynamic.AsymmetricInputs {
-			t.Errorf("%s: AsymmetricInputs = %v but its options have the field: %v", s.Name(), s.Dynamic.AsymmetricInputs, hasAsym)
+		if set := s.Dynamic.AsymmetricInputs != nil; hasAsym != set {
+			t.Errorf("%s: AsymmetricInputs set: %v but its options have the field: %v", s.Name(), set, hasAsym)
+		}
+		if hasAsym && s.Dynamic.AsymmetricInputs != nil {
+			checkAsymmetric(t, s, reflect.TypeOf(opts))
+		}
+		for _, w := range s.Weights {
+			if !w.Known() {
+				continue
+			}
+			l := w.Layout
+			want := 0
+			if l.Depthwise {
+				want = l.Rank - 1
+			}
+			if l.In != l.Rank-1 || w.ChannelAxis != want || !s.Full.IsInput(l.Activation) {
+				t.Errorf("%s: weight %d layout %+v with channel axis %d: want the input channels innermost and the output channels outermost (innermost when depthwise)", s.Name(), w.Input, l, w.ChannelAxis)
+			}
 		}
 	}
 	if add := Lookup(fb.BuiltinOperatorADD); add == nil || len(add.Weights) > 0 || add.WeightsOrNil() != nil {
@@ -209,16 +224,12 @@ func TestSupports(t *testing.T) {
 }
 
 // The full-integer facts the quantizer relies on (see spec.go), and what
-// every entry must satisfy. TestFullOperators in package quant runs each
+// every entry must satisfy (opversion's TestKernelVersions checks the
+// versions against the pinned runtime and opversion's rules). TestFullOperators in package quant runs each
 // entry in the real runtime.
 func TestFullFacts(t *testing.T) {
 	for _, s := range All() {
 		f := &s.Full
-		for _, v := range []int32{f.Int8, f.Int16} {
-			if max, ok := opversion.PinnedMax(s.Op); ok && v > max {
-				t.Errorf("%s: integer kernel at version %d, the pinned runtime registers up to %d", s.Name(), v, max)
-			}
-		}
 		if f.Int8 == 0 && f.Int16 != 0 {
 			t.Errorf("%s: int16 kernel without an int8 one", s.Name())
 		}
@@ -337,5 +348,86 @@ func TestFullPrepare(t *testing.T) {
 				t.Errorf("%v: options %T", code, o)
 			}
 		}
+	}
+}
+
+// checkAsymmetric runs a spec's AsymmetricInputs on an operator without
+// options, with its own options and with another operator's.
+func checkAsymmetric(t *testing.T, s *Spec, typ reflect.Type) {
+	t.Helper()
+	field := func(v any) bool {
+		return reflect.ValueOf(v).Elem().FieldByName("AsymmetricQuantizeInputs").Bool()
+	}
+	op := &fb.OperatorT{}
+	s.SetAsymmetricInputs(op)
+	if op.BuiltinOptions == nil || reflect.TypeOf(op.BuiltinOptions.Value) != reflect.PointerTo(typ) || !field(op.BuiltinOptions.Value) {
+		t.Errorf("%s: SetAsymmetricInputs on an operator without options gives %+v", s.Name(), op.BuiltinOptions)
+		return
+	}
+	own := reflect.New(typ).Interface()
+	op = &fb.OperatorT{BuiltinOptions: &fb.BuiltinOptionsT{Type: op.BuiltinOptions.Type, Value: own}}
+	s.SetAsymmetricInputs(op)
+	if op.BuiltinOptions.Value != own || !field(own) {
+		t.Errorf("%s: SetAsymmetricInputs does not set its own options", s.Name())
+	}
+	other := &fb.AddOptionsT{}
+	op = &fb.OperatorT{BuiltinOptions: &fb.BuiltinOptionsT{Type: fb.BuiltinOptionsAddOptions, Value: other}}
+	s.SetAsymmetricInputs(op)
+	if op.BuiltinOptions.Value != other || *other != (fb.AddOptionsT{}) {
+		t.Errorf("%s: SetAsymmetricInputs changes another operator's options", s.Name())
+	}
+}
+
+// The channel layouts package deadchan, calibration's patch statistics
+// and weight tuning read.
+func TestLayouts(t *testing.T) {
+	conv, _, _ := Lookup(fb.BuiltinOperatorCONV_2D).LaidOut()
+	dw, _, _ := Lookup(fb.BuiltinOperatorDEPTHWISE_CONV_2D).LaidOut()
+	fc, act, ok := Lookup(fb.BuiltinOperatorFULLY_CONNECTED).LaidOut()
+	if !ok || act != 0 || !conv.Known() || !dw.Known() {
+		t.Fatal("CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: want known layouts on input 0")
+	}
+	if _, _, ok := Lookup(fb.BuiltinOperatorTRANSPOSE_CONV).LaidOut(); ok {
+		t.Error("TRANSPOSE_CONV: no layout is given")
+	}
+	type at struct{ in, out int }
+	for _, tt := range []struct {
+		name     string
+		w        Weight
+		shape    []int32
+		channels int
+		ok       bool
+		want     map[int]at // value -> its input and output channel
+	}{
+		// [O=2, kh=1, kw=2, I=3]: value k = ((o·1 + a)·2 + e)·3 + i.
+		{"conv", conv, []int32{2, 1, 2, 3}, 3, true, map[int]at{0: {0, 0}, 4: {1, 0}, 5: {2, 0}, 6: {0, 1}, 11: {2, 1}}},
+		{"conv grouped", conv, []int32{2, 1, 2, 3}, 6, false, nil},
+		{"conv rank 2", conv, []int32{2, 3}, 3, false, nil},
+		// [1, kh=2, kw=1, I·m = 2·3]: output channel o = k % 6 reads o / 3.
+		{"depthwise", dw, []int32{1, 2, 1, 6}, 2, true, map[int]at{0: {0, 0}, 2: {0, 2}, 3: {1, 3}, 7: {0, 1}, 11: {1, 5}}},
+		{"depthwise batch 2", dw, []int32{2, 1, 1, 6}, 2, false, nil},
+		{"depthwise 4 of 6", dw, []int32{1, 2, 1, 6}, 4, false, nil},
+		{"fc", fc, []int32{3, 4}, 4, true, map[int]at{0: {0, 0}, 3: {3, 0}, 4: {0, 1}, 11: {3, 2}}},
+		{"fc flattened", fc, []int32{3, 8}, 4, false, nil},
+		{"unknown", Weight{}, []int32{3, 4}, 4, false, nil},
+	} {
+		n := 1
+		for _, d := range tt.shape {
+			n *= int(d)
+		}
+		c, ok := tt.w.Fit(tt.shape, n, tt.channels)
+		if ok != tt.ok {
+			t.Errorf("%s: Fit ok = %v, want %v", tt.name, ok, tt.ok)
+			continue
+		}
+		for k, w := range tt.want {
+			if c.In(k) != w.in || c.Out(k) != w.out {
+				t.Errorf("%s: value %d is input %d output %d, want %d %d", tt.name, k, c.In(k), c.Out(k), w.in, w.out)
+			}
+		}
+	}
+	// Element and Reads: the same layouts seen per output channel.
+	if conv.Element(1, 2, 6, 2) != 8 || dw.Element(5, 1, 2, 6) != 11 || dw.Reads(5, 3) != 1 || conv.Reads(5, 3) != 0 {
+		t.Error("Element or Reads disagree with Fit")
 	}
 }

@@ -18,7 +18,7 @@ var specs = []Spec{
 		// per-channel (there is no option). Grouped convolution has no
 		// hybrid kernel.
 		Op:      fb.BuiltinOperatorCONV_2D,
-		Weights: []Weight{{Input: 1, ChannelAxis: 0}},
+		Weights: []Weight{{Input: 1, ChannelAxis: 0, Layout: Layout{Rank: 4, Activation: 0, In: 3}}},
 		Biases:  []int{2},
 		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerChannelOrTensor, Supports: convNotGrouped},
 		// Full integer: int8 (version 3) and 16x8 (version 4; op_version.cc
@@ -34,7 +34,7 @@ var specs = []Spec{
 		// The hybrid kernel requires one scale per output channel (axis 3):
 		// Prepare rejects a single scale.
 		Op:      fb.BuiltinOperatorDEPTHWISE_CONV_2D,
-		Weights: []Weight{{Input: 1, ChannelAxis: 3}},
+		Weights: []Weight{{Input: 1, ChannelAxis: 3, Layout: Layout{Rank: 4, Activation: 0, In: 3, Depthwise: true}}},
 		Biases:  []int{2},
 		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerChannelOnly},
 		// Full integer: int8 (version 3) and 16x8 (version 5), per-channel
@@ -48,9 +48,9 @@ var specs = []Spec{
 		// litequant targets does not register; given per-channel scales,
 		// older kernels silently use the first one.
 		Op:      fb.BuiltinOperatorFULLY_CONNECTED,
-		Weights: []Weight{{Input: 1, ChannelAxis: 0}},
+		Weights: []Weight{{Input: 1, ChannelAxis: 0, Layout: Layout{Rank: 2, Activation: 0, In: 1}}},
 		Biases:  []int{2},
-		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: true, Supports: fcDefaultWeightsFormat},
+		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: asymmetric[fb.FullyConnectedOptionsT](fb.BuiltinOptionsFullyConnectedOptions), Supports: fcDefaultWeightsFormat},
 		// Full integer: int8 (version 4) and 16x8 (version 7) with one
 		// weight scale: the runtime's integer kernel computes one output
 		// multiplier (per-channel int8 FULLY_CONNECTED came with TensorFlow
@@ -78,7 +78,7 @@ var specs = []Spec{
 		// adj_y, so neither weight names one.
 		Op:      fb.BuiltinOperatorBATCH_MATMUL,
 		Weights: []Weight{{Input: 0, ChannelAxis: -1}, {Input: 1, ChannelAxis: -1}},
-		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: true, Supports: bmmRightOperand},
+		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: asymmetric[fb.BatchMatMulOptionsT](fb.BuiltinOptionsBatchMatMulOptions), Supports: bmmRightOperand},
 		// Full integer: both operands are activations (a constant one is
 		// quantized from its own values, asymmetric), int8 version 2,
 		// int16 version 3.
@@ -109,7 +109,7 @@ var specs = []Spec{
 		Op:      fb.BuiltinOperatorSVDF,
 		Weights: []Weight{{Input: 1, ChannelAxis: 0}, {Input: 2, ChannelAxis: 0}},
 		Biases:  []int{3},
-		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: true},
+		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: asymmetric[fb.SVDFOptionsT](fb.BuiltinOptionsSVDFOptions)},
 	},
 	{
 		// basic_rnn.cc: input, input_weights [units, in], recurrent_weights
@@ -117,14 +117,14 @@ var specs = []Spec{
 		Op:      fb.BuiltinOperatorRNN,
 		Weights: []Weight{{Input: 1, ChannelAxis: 0}, {Input: 2, ChannelAxis: 0}},
 		Biases:  []int{3},
-		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: true},
+		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: asymmetric[fb.RNNOptionsT](fb.BuiltinOptionsRNNOptions)},
 	},
 	{
 		// unidirectional_sequence_rnn.cc: the same inputs as RNN.
 		Op:      fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN,
 		Weights: []Weight{{Input: 1, ChannelAxis: 0}, {Input: 2, ChannelAxis: 0}},
 		Biases:  []int{3},
-		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: true},
+		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: asymmetric[fb.SequenceRNNOptionsT](fb.BuiltinOptionsSequenceRNNOptions)},
 	},
 	{
 		// unidirectional_sequence_lstm.cc: input; input-to-{input, forget,
@@ -141,7 +141,7 @@ var specs = []Spec{
 			{Input: 16, ChannelAxis: 0},
 		},
 		Biases:  []int{12, 13, 14, 15, 17},
-		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: true},
+		Dynamic: Dynamic{Kernel: HybridKernel, Scales: PerTensor, AsymmetricInputs: asymmetric[fb.UnidirectionalSequenceLSTMOptionsT](fb.BuiltinOptionsUnidirectionalSequenceLSTMOptions)},
 	},
 
 	// Operators without weights: they matter only to full-integer

@@ -19,12 +19,24 @@
 // matches, [Required] returns the highest version among all the features
 // the operator uses, so an operator needing two features gets a version
 // that has both. The runtime versions come from runtime_version.cc's table.
+//
+// The versions of the integer kernels (int8, int16 and uint8 activations)
+// are opspec's table (opspec.Full): an operator [Required] has no case for
+// takes them from there, and the cases of the others add the features
+// opspec does not describe (ranks, options, other types) to them. Only the
+// operators whose type rules depend on more than their first activation
+// input's type (CONV_2D and FULLY_CONNECTED on the weights', ADD and SUB on
+// pot_scale_int16, PACK and MAXIMUM on the output's, ...) write their
+// integer versions out here, and TestKernelVersions checks those against
+// opspec. A new operator with integer kernels is an opspec entry only.
 package opversion
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
+	"litequant/core/internal/opspec"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
@@ -94,19 +106,7 @@ func (s sig) broadcastOver4D() bool {
 	if a == nil || b == nil {
 		return false
 	}
-	return !equalShape(a.Shape, b.Shape) && max(len(a.Shape), len(b.Shape)) > 4
-}
-
-func equalShape(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return !slices.Equal(a.Shape, b.Shape) && max(len(a.Shape), len(b.Shape)) > 4
 }
 
 // options returns op's builtin options as T, or nil.
@@ -136,7 +136,8 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 	v := level(1)
 	in0 := s.in(0)
 	int8In, int16In := in0 == fb.TensorTypeINT8, in0 == fb.TensorTypeINT16
-	switch m.Builtin(op) {
+	code := m.Builtin(op)
+	switch code {
 	case fb.BuiltinOperatorCONV_2D:
 		o := options[fb.Conv2DOptionsT](op)
 		v.need(int16In && s.in(1) == fb.TensorTypeINT8 && o != nil && o.QuantizedBiasType != 0, 8)
@@ -184,8 +185,7 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 	case fb.BuiltinOperatorBATCH_MATMUL:
 		o := options[fb.BatchMatMulOptionsT](op)
 		v.need(s.hybrid(1) && o != nil && o.AsymmetricQuantizeInputs, 4)
-		v.need(int16In, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorEMBEDDING_LOOKUP:
 		// Inputs: ids, value. Version 3 is the int8 (hybrid) value that
 		// TensorFlow's weight quantizer writes; op_version.cc returns 1 for
@@ -198,9 +198,8 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.need(in0 == fb.TensorTypeINT4, 7)
 		v.need(s.in(1) == fb.TensorTypeINT16, 6)
 		v.need(o != nil && o.BatchDims != 0, 5)
-		v.need(int16In, 4)
 		v.need(in0 == fb.TensorTypeBOOL, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSVDF:
 		o := options[fb.SVDFOptionsT](op)
 		v.need(s.hybrid(1) && o != nil && o.AsymmetricQuantizeInputs, 4)
@@ -208,24 +207,16 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.need(s.hybrid(1), 2)
 	case fb.BuiltinOperatorRNN:
 		o := options[fb.RNNOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN:
 		o := options[fb.SequenceRNNOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorBIDIRECTIONAL_SEQUENCE_RNN:
 		o := options[fb.BidirectionalSequenceRNNOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorBIDIRECTIONAL_SEQUENCE_LSTM:
 		o := options[fb.BidirectionalSequenceLSTMOptionsT](op)
-		hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
-		v.need(hybrid && o != nil && o.AsymmetricQuantizeInputs, 3)
-		v.need(hybrid, 2)
+		v.recurrent(s, o != nil && o.AsymmetricQuantizeInputs)
 	case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM:
 		o := options[fb.UnidirectionalSequenceLSTMOptionsT](op)
 		v.need(int16In && s.in(2) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeINT16, 5)
@@ -265,44 +256,33 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.need((int16In && !s.quantized(0)) || in0 == fb.TensorTypeUINT32, 7)
 		v.need(in0 == fb.TensorTypeCOMPLEX64, 6)
 		v.need(in0 == fb.TensorTypeINT64, 5)
-		v.need(int16In, 4)
 		v.need(mulRescaleAtLeastOne(s), 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorMAXIMUM, fb.BuiltinOperatorMINIMUM:
 		v.need(int16In && s.out(0) == fb.TensorTypeINT16, 4)
 		v.need(s.broadcastOver4D(), 3)
 		v.need(int8In, 2)
-	case fb.BuiltinOperatorAVERAGE_POOL_2D, fb.BuiltinOperatorMAX_POOL_2D,
-		fb.BuiltinOperatorSOFTMAX, fb.BuiltinOperatorMEAN, fb.BuiltinOperatorMIRROR_PAD,
-		fb.BuiltinOperatorREDUCE_MAX, fb.BuiltinOperatorREDUCE_MIN, fb.BuiltinOperatorRELU6,
-		fb.BuiltinOperatorRSQRT, fb.BuiltinOperatorTANH, fb.BuiltinOperatorLOGISTIC:
+	case fb.BuiltinOperatorMIRROR_PAD, fb.BuiltinOperatorRSQRT:
+		// Their int16 versions (3) are newer than the pinned runtime, so
+		// opspec has no int16 kernel for them.
 		v.need(int16In, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorCONCATENATION:
 		v.need(in0 == fb.TensorTypeUINT32, 4)
-		v.need(int16In, 3)
-		v.need(int8In, 2)
-	case fb.BuiltinOperatorRELU:
-		v.need(int16In, 3)
-		v.need(int8In || in0 == fb.TensorTypeUINT8, 2)
-	case fb.BuiltinOperatorLEAKY_RELU:
-		v.need(int16In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorPAD, fb.BuiltinOperatorPADV2:
 		v.need(s.rank(0) > 4, 4)
-		v.need(int16In, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorTRANSPOSE:
 		v.need(s.rank(0) > 5, 6)
-		v.need(int16In, 5)
 		v.need(s.rank(0) > 4, 4)
 		v.need(in0 == fb.TensorTypeBOOL, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSLICE:
 		v.need(in0 == fb.TensorTypeUINT32, 6)
 		v.need(s.rank(0) > 4, 5)
-		v.need(int16In, 4)
 		v.need(in0 == fb.TensorTypeSTRING, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSTRIDED_SLICE:
 		o := options[fb.StridedSliceOptionsT](op)
 		v.need(o != nil && o.Offset, 8)
@@ -311,12 +291,11 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.need(in0 == fb.TensorTypeSTRING, 5)
 		v.need(s.rank(0) > 4, 4)
 		v.need(in0 == fb.TensorTypeBOOL, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSPLIT:
 		// Input 0 is the axis; the data is input 1.
-		v.need(s.in(1) == fb.TensorTypeINT16, 4)
 		v.need(s.in(1) == fb.TensorTypeINT32, 3)
-		v.need(s.in(1) == fb.TensorTypeINT8, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorPACK:
 		v.need(in0 == fb.TensorTypeUINT32, 4)
 		v.need(int16In && s.out(0) == fb.TensorTypeINT16, 3)
@@ -327,56 +306,80 @@ func Required(m *tflite.Model, sg *fb.SubGraphT, op *fb.OperatorT) int32 {
 		v.need(int8In || in0 == fb.TensorTypeUINT8, 2)
 	case fb.BuiltinOperatorRESIZE_BILINEAR:
 		o := options[fb.ResizeBilinearOptionsT](op)
-		v.need(int16In, 4)
 		v.need(o != nil && o.HalfPixelCenters, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorRESIZE_NEAREST_NEIGHBOR:
 		o := options[fb.ResizeNearestNeighborOptionsT](op)
-		v.need(int16In, 4)
 		v.need(o != nil && (o.HalfPixelCenters || o.AlignCorners), 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorARG_MAX, fb.BuiltinOperatorARG_MIN:
 		v.need(in0 == fb.TensorTypeBOOL, 3)
-		v.need(int8In, 2)
-	case fb.BuiltinOperatorSPLIT_V, fb.BuiltinOperatorSUM, fb.BuiltinOperatorLOG_SOFTMAX,
-		fb.BuiltinOperatorGREATER, fb.BuiltinOperatorLESS_EQUAL, fb.BuiltinOperatorSQUARED_DIFFERENCE,
-		fb.BuiltinOperatorDEPTH_TO_SPACE, fb.BuiltinOperatorSPACE_TO_DEPTH:
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorEQUAL:
-		v.need(int16In, 4)
+		v.need(int16In, 4) // not in the pinned runtime: opspec has no int16 kernel
 		v.need(in0 == fb.TensorTypeSTRING, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorNOT_EQUAL:
 		v.need(in0 == fb.TensorTypeSTRING, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorLESS, fb.BuiltinOperatorGREATER_EQUAL:
-		v.need(int16In, 3)
-		v.need(int8In, 2)
+		v.need(int16In, 3) // not in the pinned runtime: opspec has no int16 kernel
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSELECT:
 		// Input 0 is the BOOL condition: op_version.cc tests it for INT8,
 		// which it never is; the int8 kernel arrived with version 2, so
-		// litequant tests the values (input 1).
+		// litequant tests the values (input 1, opspec's first activation
+		// input).
 		v.need(in0 == fb.TensorTypeUINT32, 4)
 		v.need(s.rank(0) == 5 || s.rank(1) == 5 || s.rank(2) == 5, 3)
-		v.need(s.in(1) == fb.TensorTypeINT8, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSELECT_V2:
 		v.need(in0 == fb.TensorTypeUINT32, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorSPACE_TO_BATCH_ND, fb.BuiltinOperatorBATCH_TO_SPACE_ND:
-		v.need(int16In, 4)
+		v.need(int16In, 4) // not in the pinned runtime: opspec has no int16 kernel
 		v.need(s.rank(0) != 4, 3)
-		v.need(int8In, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorTILE:
-		v.need(int8In, 3)
 		v.need(in0 == fb.TensorTypeSTRING, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorGATHER_ND:
 		v.need(in0 == fb.TensorTypeBOOL, 5)
 		v.need(s.in(1) == fb.TensorTypeINT16, 4)
-		v.need(int16In, 3)
 		v.need(in0 == fb.TensorTypeSTRING, 2)
+		v.kernel(s, code)
 	case fb.BuiltinOperatorL2_NORMALIZATION:
 		v.need(s.out(0) == fb.TensorTypeINT8, 2)
+	default:
+		// Every other operator: its integer kernels' versions are
+		// opspec's (AVERAGE_POOL_2D, SOFTMAX, RELU, LEAKY_RELU, ...).
+		v.kernel(s, code)
 	}
 	return int32(v)
+}
+
+// recurrent is the rule RNN, UNIDIRECTIONAL_SEQUENCE_RNN and the
+// bidirectional operators share: hybrid (int8 weights at input 1, float
+// output) needs version 2, and 3 with asymmetric_quantize_inputs.
+func (l *level) recurrent(s sig, asymmetric bool) {
+	hybrid := s.in(1) == fb.TensorTypeINT8 && s.out(0) == fb.TensorTypeFLOAT32
+	l.need(hybrid && asymmetric, 3)
+	l.need(hybrid, 2)
+}
+
+// kernel raises l to the version opspec's table gives the integer kernel
+// for the type of op's first activation input (Spec.Full): the versions
+// of the int8, int16 and uint8 kernels are written there once.
+func (l *level) kernel(s sig, code fb.BuiltinOperator) {
+	spec := opspec.Lookup(code)
+	if spec == nil {
+		return
+	}
+	k := 0
+	if len(spec.Full.Inputs) > 0 {
+		k = spec.Full.Inputs[0]
+	}
+	l.need(true, spec.Full.Kernel(s.in(k)))
 }
 
 // mulRescaleAtLeastOne: quantized MUL whose input scales' product is at

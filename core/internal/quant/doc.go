@@ -1,9 +1,9 @@
 // Package quant holds litequant's post-training quantization passes:
 // [Dynamic] (dynamic-range: int8 weights, float activations), [Float16]
-// (float16 weights) and [Full] (full integer: int8 or int16 activations
-// from calibration ranges). Each rewrites the *tflite.Model it is given in
-// place and returns a [Report]; on error the model is left unchanged
-// (every check runs before the first edit). Which operator inputs are
+// (float16 weights) and [Full] (full integer: int8, int16 or legacy uint8
+// activations from calibration ranges). Each rewrites the *tflite.Model it
+// is given in place and returns a [Report]; on error the model is left
+// unchanged (every check runs before the first edit). Which operator inputs are
 // weights, which are biases and which kernels exist come from package
 // opspec; operator versions and min_runtime_version from package
 // opversion.
@@ -68,14 +68,22 @@
 //   - ModeInt16x8: activations int16 symmetric (zero point 0, scale
 //     max|x| / 32767), weights int8 as above, biases int64. ADD and SUB get
 //     pot_scale_int16 false (general scales).
+//   - ModeUint8: the legacy scheme of TensorFlow's v1 converter
+//     (inference_type QUANTIZED_UINT8): activations uint8 asymmetric
+//     per-tensor in [0, 255], weights uint8 asymmetric per-tensor (from
+//     their FAKE_QUANT range when they have one, else from their own
+//     values), biases int32. Options.InputStats gives the model inputs'
+//     parameters (TensorFlow's quantized_input_stats).
 //   - Every weight of a quantized operator is quantized, whatever its size
 //     (Options.MinWeightElements applies to Dynamic and Float16 only):
 //     integer kernels take integer weights.
-//   - Ranges come from the Ranges given (calibration statistics), through
-//     an ordered list of range sources (fullPlan.sources) that the legacy
-//     uint8 mode extends with FAKE_QUANT ranges, recorded ranges and a
-//     default range. A tensor that needs a range and has none is an error
-//     that lists them all.
+//   - Ranges come from an ordered list of range sources (fullPlan.sources),
+//     the first that knows a tensor's range giving it: FAKE_QUANT
+//     operators (removed from the model), min/max recorded in the model's
+//     quantization parameters, the Ranges given (calibration statistics)
+//     and Options.DefaultRange; in uint8 mode Options.InputStats comes
+//     before them for the inputs of subgraph 0. A tensor that needs a
+//     range and has none is an error that lists them all.
 //   - Constraints of the integer kernels, from opspec: operators that move,
 //     pick or compare values (pooling, RESHAPE, SQUEEZE, EXPAND_DIMS,
 //     TRANSPOSE, CONCATENATION, PAD, PADV2, SLICE, STRIDED_SLICE, GATHER,
@@ -102,15 +110,17 @@
 //     any of them is an error that lists them all.
 //   - Model inputs and outputs stay FLOAT32 (a QUANTIZE after each input,
 //     a DEQUANTIZE before each output) unless Options.InputType and
-//     OutputType say INT8 or UINT8 (int8 mode) or INT16 (16x8): the I/O
+//     OutputType say INT8 or UINT8 (int8 mode), INT16 (16x8) or UINT8
+//     (uint8 mode; package convert makes it the default there): the I/O
 //     tensors then take that type and the parameters of their own ranges
-//     (uint8: zero point + 128, with a QUANTIZE converting to and from the
-//     int8 the kernels compute on). This applies to subgraph 0 and every
-//     signature's subgraph that was calibrated.
-//   - FLOAT16 (or INT8) weights behind a DEQUANTIZE count as constants:
-//     their values are quantized afresh and the DEQUANTIZE is removed when
-//     nothing else reads it. A buffer quantized to the same values and
-//     parameters by several readers (in any subgraph) is stored once.
+//     (UINT8 in int8 mode: zero point + 128, with a QUANTIZE converting to
+//     and from the int8 the kernels compute on). This applies to subgraph
+//     0 and every signature's subgraph that was calibrated.
+//   - FLOAT16 (or INT8, UINT8) weights behind a DEQUANTIZE count as
+//     constants: their values are quantized afresh and the DEQUANTIZE is
+//     removed when nothing else reads it. A buffer quantized to the same
+//     values and parameters by several readers (in any subgraph) is stored
+//     once.
 //
 // # Weight tuning
 //
@@ -123,7 +133,10 @@
 // the bias absorbs the mean output error (bias correction). Scales, zero
 // points and the [-127, 127] range are those of the plain rounding, so
 // the model follows the int8 specification exactly; only which of the two
-// nearest steps some weights take differs. Weights shared by several
+// nearest steps some weights take differs. Uint8 weights (per-tensor,
+// asymmetric) without a FAKE_QUANT range also take, among shrinkings of
+// their range, the one whose rounding error weighted by the patches'
+// mean squares is smallest. Weights shared by several
 // operators keep the nearest rounding (their biases are still
 // corrected). Options.PlainWeights rounds every weight to nearest and
 // keeps the biases, as TensorFlow's converter does. On
@@ -136,10 +149,11 @@
 // set to 0 first (package deadchan), when that channel comes from a
 // convolution or fully connected layer with fused RELU or RELU6 whose
 // pre-activation is provably at most 0 for all inputs within their
-// calibrated ranges, and no other operator reads the same weights. They only ever multiply zeros, but as the largest weights
-// they would set the scale: mobilenet_v1_0.25_224's first depthwise layer
-// holds -29.7 on a dead channel and at most 1.7 on the live ones, which
-// per-tensor uint8 weights cannot survive. Weight.ClearedDead reports
+// calibrated ranges, and no other operator reads the same weights. They
+// only ever multiply zeros, but as the largest weights they would set the
+// scale: mobilenet_v1_0.25_224's first depthwise layer holds -29.7 on a
+// dead channel and at most 1.7 on the live ones, which per-tensor uint8
+// weights cannot survive. Weight.ClearedDead reports
 // them.
 //
 // # After any pass
@@ -155,7 +169,7 @@
 //
 // The JSON form of [Report] (`litequant quantize --report`):
 //
-//	mode                 "dynamic", "float16", "int8" or "int16x8"
+//	mode                 "dynamic", "float16", "int8", "int16x8" or "uint8"
 //	noop, noop_reason    nothing was done, and why
 //	min_weight_elements  the threshold used
 //	weights[]            one per quantized buffer:
@@ -168,6 +182,8 @@
 //	                       input (position), kernel: "hybrid",
 //	                       "int8-passthrough" or "dequantize"
 //	  shared_with[]        other tensors on the same buffer
+//	  cleared_dead         weights set to 0 on dead input channels (full
+//	                       integer only; see Weight tuning)
 //	float_ops[]          operators with weights that run a float kernel:
 //	                     subgraph, op, name, reason
 //	op_versions[]        raised operator codes: opcode, op, from, to
@@ -175,11 +191,13 @@
 //	                     the min_runtime_version metadata before and after
 //	size_before, size_after  model sizes in bytes
 //	elapsed_ms           time the pass took
+//	warnings[]           what the user should know about the result
+//	                     (--default-range used, ranges a few samples set)
 //
 // Full-integer modes add (and use weights[] for every quantized constant:
-// weights, biases and constant operands, with type INT8, INT16, INT32 or
-// INT64, and consumers' kernel "int8" or "int16x8"; float_ops[] lists every
-// operator left float):
+// weights, biases and constant operands, with type INT8, UINT8, INT16,
+// INT32 or INT64, and consumers' kernel "int8", "int16x8" or "uint8";
+// float_ops[] lists every operator left float):
 //
 //	input_type, output_type  the model's I/O types (FLOAT32, INT8, ...)
 //	integer_ops          operators running integer kernels

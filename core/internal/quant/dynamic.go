@@ -3,12 +3,11 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"litequant/core/internal/opspec"
-	"litequant/core/internal/opversion"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
@@ -64,71 +63,6 @@ type opPlan struct {
 func Dynamic(m *tflite.Model, opts Options) (*Report, error) {
 	return run(m, opts, "dynamic", planDynamic)
 }
-
-// pass is the mode-specific part of a pass: it analyses the model (without
-// changing it) and returns a function that applies the edits, or a reason
-// why there is nothing to do.
-type pass func(g *graph, opts Options, r *Report) (apply func(), noop string)
-
-func run(m *tflite.Model, opts Options, mode string, p pass) (*Report, error) {
-	return runE(m, opts, mode, func(g *graph, opts Options, r *Report) (func(), string, error) {
-		apply, noop := p(g, opts, r)
-		return apply, noop, nil
-	})
-}
-
-// passE is a pass whose analysis can fail.
-type passE func(g *graph, opts Options, r *Report) (apply func(), noop string, err error)
-
-func runE(m *tflite.Model, opts Options, mode string, p passE) (*Report, error) {
-	start := time.Now()
-	if fullyQuantized(m) {
-		what := map[string]string{"dynamic": "dynamic-range"}[mode]
-		if what == "" {
-			what = mode
-		}
-		return nil, fmt.Errorf("%w: its activations are integers already, and %s quantization applies to float models", ErrFullyQuantized, what)
-	}
-	before, err := m.Save()
-	if err != nil {
-		return nil, fmt.Errorf("input model: %w", err)
-	}
-	r := &Report{Mode: mode, MinWeightElements: opts.minElements(), SizeBefore: len(before),
-		Weights: []Weight{}, FloatOps: []FloatOp{}, OpVersions: []opversion.Raise{}}
-	g := newGraph(m)
-	apply, noop, err := p(g, opts, r)
-	if err != nil {
-		return nil, err
-	}
-	if apply == nil {
-		if !opts.AllowNoop {
-			return nil, fmt.Errorf("%w: %s", ErrNothingToDo, noop)
-		}
-		r.Noop, r.NoopReason = true, noop
-		r.resolve(g)
-		r.SizeAfter = r.SizeBefore
-		r.MinRuntimeVersion, _ = opversion.MinRuntimeOf(m)
-		r.MinRuntimeBefore = r.MinRuntimeVersion
-		r.ElapsedMS = ms(time.Since(start))
-		return r, nil
-	}
-	apply()
-	g.commit()
-	compactBuffers(m)
-	r.finish(g)
-	if r.finishFull != nil {
-		r.finishFull()
-	}
-	after, err := m.Save()
-	if err != nil {
-		return nil, fmt.Errorf("internal error: the quantized model does not save: %w", err)
-	}
-	r.SizeAfter = len(after)
-	r.ElapsedMS = ms(time.Since(start))
-	return r, nil
-}
-
-func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
 
 func planDynamic(g *graph, opts Options, r *Report) (func(), string) {
 	m := g.m
@@ -552,23 +486,11 @@ func (g *graph) channelAxis(u *unit, plans map[opKey]*opPlan) int {
 		return -1
 	}
 	for _, c := range u.tensors[1:] {
-		if !equalShape(g.tensor(c).Shape, shape) {
+		if !slices.Equal(g.tensor(c).Shape, shape) {
 			return -1
 		}
 	}
 	return axis
-}
-
-func equalShape(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // writeInt8 quantizes u into its buffer and retypes its tensors.
@@ -614,9 +536,7 @@ func (g *graph) rewireDynamic(key opKey, p *opPlan, units map[uint32]*unit) {
 		return
 	}
 	spec := p.uses[0].spec
-	if spec.Dynamic.AsymmetricInputs {
-		setAsymmetric(op, spec.Op)
-	}
+	spec.SetAsymmetricInputs(op)
 	if p.kernel == opspec.HybridKernel {
 		g.float32Biases(key, spec)
 	}
@@ -643,49 +563,6 @@ func (g *graph) floatReaders(c tref, units map[uint32]*unit) []ref {
 // kernelOf returns the kernel decided for the operator of a use.
 func (g *graph) kernelOf(x *use) opspec.Kernel { return g.kernels[opKey{x.sg, x.op}] }
 
-// setAsymmetric sets asymmetric_quantize_inputs on a hybrid operator,
-// creating default options when it has none.
-func setAsymmetric(op *fb.OperatorT, code fb.BuiltinOperator) {
-	var v any
-	if op.BuiltinOptions != nil {
-		v = op.BuiltinOptions.Value
-	}
-	switch o := v.(type) {
-	case *fb.FullyConnectedOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.BatchMatMulOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.SVDFOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.RNNOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.SequenceRNNOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case *fb.UnidirectionalSequenceLSTMOptionsT:
-		o.AsymmetricQuantizeInputs = true
-	case nil:
-		var opts any
-		var typ fb.BuiltinOptions
-		switch code {
-		case fb.BuiltinOperatorFULLY_CONNECTED:
-			opts, typ = &fb.FullyConnectedOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsFullyConnectedOptions
-		case fb.BuiltinOperatorBATCH_MATMUL:
-			opts, typ = &fb.BatchMatMulOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsBatchMatMulOptions
-		case fb.BuiltinOperatorSVDF:
-			opts, typ = &fb.SVDFOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsSVDFOptions
-		case fb.BuiltinOperatorRNN:
-			opts, typ = &fb.RNNOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsRNNOptions
-		case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_RNN:
-			opts, typ = &fb.SequenceRNNOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsSequenceRNNOptions
-		case fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM:
-			opts, typ = &fb.UnidirectionalSequenceLSTMOptionsT{AsymmetricQuantizeInputs: true}, fb.BuiltinOptionsUnidirectionalSequenceLSTMOptions
-		default:
-			return
-		}
-		op.BuiltinOptions = &fb.BuiltinOptionsT{Type: typ, Value: opts}
-	}
-}
-
 // passthroughOutput makes an int8-passthrough operator (GATHER) write int8
 // with u's parameters into a new tensor, dequantized after it into the
 // original output, so its consumers are untouched.
@@ -699,7 +576,7 @@ func (g *graph) passthroughOutput(key opKey, u *unit) {
 	qi := g.addTensor(key.sg, q)
 	orig := op.Outputs[0]
 	op.Outputs[0] = qi
-	d := &fb.OperatorT{OpcodeIndex: g.dequantizeOpcode(), Inputs: []int32{qi}, Outputs: []int32{orig}}
+	d := &fb.OperatorT{OpcodeIndex: g.opcode(fb.BuiltinOperatorDEQUANTIZE), Inputs: []int32{qi}, Outputs: []int32{orig}}
 	g.after[key] = append(g.after[key], d)
 }
 

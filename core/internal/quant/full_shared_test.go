@@ -134,12 +134,7 @@ func TestFullSharedModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every shared model in the real runtime")
 	}
-	names := floatModels(t, shared)
-	for _, n := range names {
-		if _, ok := fullSharedModels[n]; !ok {
-			t.Errorf("MANIFEST lists float model %s: add it to fullSharedModels", n)
-		}
-	}
+	names := listedModels(t, shared, fullSharedModels, "fullSharedModels")
 	var rows []fullRow
 	for _, name := range names {
 		exp, ok := fullSharedModels[name]

@@ -107,15 +107,16 @@ func (g *graph) isDequantize(si, oi int) bool {
 	return oi >= 0 && g.m.Builtin(g.m.Subgraphs[si].Operators[oi]) == fb.BuiltinOperatorDEQUANTIZE
 }
 
-// dequantizeOpcode returns the model's DEQUANTIZE operator code, adding one
-// when there is none (its version is set by opversion.Update).
-func (g *graph) dequantizeOpcode() uint32 {
+// opcode returns the index of the model's operator code for builtin
+// operator code, adding one when there is none (its version is set by
+// opversion.Update).
+func (g *graph) opcode(code fb.BuiltinOperator) uint32 {
 	for i, oc := range g.m.OperatorCodes {
-		if oc.BuiltinCode == fb.BuiltinOperatorDEQUANTIZE {
+		if oc.BuiltinCode == code {
 			return uint32(i)
 		}
 	}
-	g.m.OperatorCodes = append(g.m.OperatorCodes, &fb.OperatorCodeT{BuiltinCode: fb.BuiltinOperatorDEQUANTIZE, Version: 1})
+	g.m.OperatorCodes = append(g.m.OperatorCodes, &fb.OperatorCodeT{BuiltinCode: code, Version: 1})
 	return uint32(len(g.m.OperatorCodes) - 1)
 }
 
@@ -145,7 +146,7 @@ func (g *graph) dequantizeBefore(c tref, consumers []ref) int32 {
 		for _, r := range consumers {
 			first = min(first, r.op)
 		}
-		op := &fb.OperatorT{OpcodeIndex: g.dequantizeOpcode(), Inputs: []int32{int32(c.t)}, Outputs: []int32{out}}
+		op := &fb.OperatorT{OpcodeIndex: g.opcode(fb.BuiltinOperatorDEQUANTIZE), Inputs: []int32{int32(c.t)}, Outputs: []int32{out}}
 		key := opKey{c.sg, first}
 		g.before[key] = append(g.before[key], op)
 	}

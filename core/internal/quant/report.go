@@ -298,9 +298,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%.3g..%.3g\n", shorten(x.Tensor, 48), strings.Join(cons, ","), gran, x.Elements, x.ScaleMin, x.ScaleMax)
 	}
 	tw.Flush()
+	r.writeChanges(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeChanges prints what every report ends with: the operators left
+// float, the raised operator versions and min_runtime_version.
+func (r *Report) writeChanges(b *strings.Builder) {
 	if len(r.FloatOps) > 0 {
-		fmt.Fprintf(&b, "left float (%d):\n", len(r.FloatOps))
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(b, "left float (%d):\n", len(r.FloatOps))
+		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, f := range r.FloatOps {
 			fmt.Fprintf(tw, "  %s#%d\t%s\n", f.Name, f.Op, f.Reason)
 		}
@@ -312,13 +320,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			v = append(v, fmt.Sprintf("%s %d->%d", x.Op, x.From, x.To))
 		}
 		sort.Strings(v)
-		fmt.Fprintf(&b, "operator versions: %s\n", strings.Join(v, ", "))
+		fmt.Fprintf(b, "operator versions: %s\n", strings.Join(v, ", "))
 	}
 	if r.MinRuntimeVersion != r.MinRuntimeBefore {
-		fmt.Fprintf(&b, "min_runtime_version: %s -> %s\n", r.MinRuntimeBefore, r.MinRuntimeVersion)
+		fmt.Fprintf(b, "min_runtime_version: %s -> %s\n", r.MinRuntimeBefore, r.MinRuntimeVersion)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func shorten(s string, n int) string {
@@ -363,25 +369,7 @@ func (r *Report) writeFullText(b *strings.Builder) {
 		fmt.Fprintf(tw, "  %s\t%s\t%.4g\t%d\t%s\t%s\n", shorten(a.Tensor, 40), a.Type, a.Scale, a.ZeroPoint, rng, shorten(a.Source, 48))
 	}
 	tw.Flush()
-	if len(r.FloatOps) > 0 {
-		fmt.Fprintf(b, "left float (%d):\n", len(r.FloatOps))
-		tw = tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		for _, f := range r.FloatOps {
-			fmt.Fprintf(tw, "  %s#%d\t%s\n", f.Name, f.Op, f.Reason)
-		}
-		tw.Flush()
-	}
-	if len(r.OpVersions) > 0 {
-		var v []string
-		for _, x := range r.OpVersions {
-			v = append(v, fmt.Sprintf("%s %d->%d", x.Op, x.From, x.To))
-		}
-		sort.Strings(v)
-		fmt.Fprintf(b, "operator versions: %s\n", strings.Join(v, ", "))
-	}
-	if r.MinRuntimeVersion != r.MinRuntimeBefore {
-		fmt.Fprintf(b, "min_runtime_version: %s -> %s\n", r.MinRuntimeBefore, r.MinRuntimeVersion)
-	}
+	r.writeChanges(b)
 	for _, w := range r.Warnings {
 		fmt.Fprintf(b, "warning: %s\n", w)
 	}

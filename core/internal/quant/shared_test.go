@@ -125,6 +125,19 @@ func saysNoop(reason, kind string) bool {
 	return false
 }
 
+// listedModels returns floatModels, failing t for each that known (a
+// test's expectations per model, named table) has no entry for.
+func listedModels[T any](t *testing.T, shared string, known map[string]T, table string) []string {
+	t.Helper()
+	names := floatModels(t, shared)
+	for _, n := range names {
+		if _, ok := known[n]; !ok {
+			t.Errorf("MANIFEST lists float model %s: add it to %s", n, table)
+		}
+	}
+	return names
+}
+
 // floatModels lists the models ../shared/MANIFEST.md calls float.
 func floatModels(t *testing.T, shared string) []string {
 	f, err := os.Open(filepath.Join(shared, "MANIFEST.md"))
@@ -211,12 +224,7 @@ func TestSharedModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every shared model in the real runtime")
 	}
-	names := floatModels(t, shared)
-	for _, n := range names {
-		if _, ok := sharedModels[n]; !ok {
-			t.Errorf("MANIFEST lists float model %s: add it to sharedModels", n)
-		}
-	}
+	names := listedModels(t, shared, sharedModels, "sharedModels")
 	var rows []sharedRow
 	for _, name := range names {
 		exp, ok := sharedModels[name]

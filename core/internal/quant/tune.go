@@ -4,8 +4,8 @@ import (
 	"math"
 
 	"litequant/core/internal/calib"
+	"litequant/core/internal/opspec"
 	"litequant/core/internal/qparams"
-	fb "litequant/core/schema/tflitefb"
 )
 
 // PatchSource gives the input-patch statistics calibration records for
@@ -15,8 +15,8 @@ type PatchSource interface {
 	Patch(subgraph, op int) *calib.PatchStats
 }
 
-// tuneWeights quantizes the weights of one CONV_2D, DEPTHWISE_CONV_2D or
-// FULLY_CONNECTED operator knowing what they are applied to (st), and
+// tuneWeights quantizes weight w of one CONV_2D, DEPTHWISE_CONV_2D or
+// FULLY_CONNECTED operator (values wv, laid out as opspec says) knowing what they are applied to (st), and
 // returns the bias correction per output channel (nil when none).
 //
 // Rounding each weight to the nearest step is what TensorFlow's converter
@@ -33,12 +33,12 @@ type PatchSource interface {
 // q receives the int8 values (it holds the nearest rounding on entry).
 // optimize false keeps the nearest rounding (the weights are shared with
 // another operator) and only corrects the bias.
-func tuneWeights(kind fb.BuiltinOperator, w []float32, shape []int32, scales []float32, q []int8, st *calib.PatchStats, withBias, optimize bool) []float64 {
+func tuneWeights(w opspec.Weight, wv []float32, shape []int32, scales []float32, q []int8, st *calib.PatchStats, withBias, optimize bool) []float64 {
 	q64 := make([]int64, len(q))
 	for i, x := range q {
 		q64[i] = int64(x)
 	}
-	corr := tuneInts(kind, w, shape, scales, 0, -qmax, qmax, q64, st, withBias, optimize)
+	corr := tuneInts(w, wv, shape, scales, 0, -qmax, qmax, q64, st, withBias, optimize)
 	for i, x := range q64 {
 		q[i] = int8(x)
 	}
@@ -48,33 +48,17 @@ func tuneWeights(kind fb.BuiltinOperator, w []float32, shape []int32, scales []f
 // tuneInts is tuneWeights for integer weights q with zero point zp (one
 // for every channel) within [lo, hi]: the int8 weights (zero point 0,
 // [-127, 127]) and the legacy uint8 ones (asymmetric, [0, 255]).
-func tuneInts(kind fb.BuiltinOperator, w []float32, shape []int32, scales []float32, zp, lo, hi int64, q []int64, st *calib.PatchStats, withBias, optimize bool) []float64 {
+func tuneInts(wt opspec.Weight, w []float32, shape []int32, scales []float32, zp, lo, hi int64, q []int64, st *calib.PatchStats, withBias, optimize bool) []float64 {
 	if st == nil || len(st.Mean) != st.Groups*st.Dims {
 		return nil
 	}
 	d := st.Dims
-	var channels, mult int
-	index := func(o, p int) int { return o*d + p } // CONV_2D [O, kh, kw, I], FULLY_CONNECTED [O, I]
-	switch kind {
-	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
-		channels = int(shape[3])
-		if st.Groups == 0 || channels%st.Groups != 0 || len(w) != channels*d {
-			return nil
-		}
-		mult = channels / st.Groups
-		index = func(o, p int) int { return p*channels + o }
-	default:
-		channels = int(shape[0])
-		if len(w) != channels*d || st.Groups != 1 {
-			return nil
-		}
+	channels, mult, ok := tuneChannels(wt, len(w), shape, st)
+	if !ok {
+		return nil
 	}
-	group := func(o int) int {
-		if mult > 0 {
-			return o / mult
-		}
-		return 0
-	}
+	index := func(o, p int) int { return wt.Element(o, p, d, channels) }
+	group := func(o int) int { return wt.Reads(o, mult) }
 	haveMoment := optimize && st.HasMoment()
 	// cov[g] is the matrix the greedy minimises for group g.
 	covs := map[int][]float64{}
@@ -167,11 +151,28 @@ func tuneInts(kind fb.BuiltinOperator, w []float32, shape []int32, scales []floa
 	return corr
 }
 
-// importance returns, for each weight of a CONV_2D, DEPTHWISE_CONV_2D or
-// FULLY_CONNECTED operator, the mean square of the input it multiplies
+// tuneChannels returns the output channels of weight wt (n values in
+// shape) and, for a depthwise weight, its depth multiplier (the output
+// channels per group of st); ok is false when st does not fit the weight.
+func tuneChannels(wt opspec.Weight, n int, shape []int32, st *calib.PatchStats) (channels, mult int, ok bool) {
+	if wt.ChannelAxis < 0 || wt.ChannelAxis >= len(shape) {
+		return 0, 0, false
+	}
+	channels = int(shape[wt.ChannelAxis])
+	if wt.Layout.Depthwise {
+		if st.Groups == 0 || channels%st.Groups != 0 || n != channels*st.Dims {
+			return 0, 0, false
+		}
+		return channels, channels / st.Groups, true
+	}
+	return channels, 0, n == channels*st.Dims && st.Groups == 1
+}
+
+// importance returns, for each value of weight wt of a CONV_2D,
+// DEPTHWISE_CONV_2D or FULLY_CONNECTED operator, the mean square of the input it multiplies
 // (from the patch statistics st), or nil when st does not fit: a weight
 // error Δw adds about Δw² times it to the output's mean square error.
-func importance(kind fb.BuiltinOperator, n int, shape []int32, st *calib.PatchStats) []float64 {
+func importance(wt opspec.Weight, n int, shape []int32, st *calib.PatchStats) []float64 {
 	if st == nil || len(st.Mean) != st.Groups*st.Dims || len(shape) == 0 {
 		return nil
 	}
@@ -183,27 +184,14 @@ func importance(kind fb.BuiltinOperator, n int, shape []int32, st *calib.PatchSt
 		m := st.Mean[g*d+p]
 		return m * m
 	}
-	out := make([]float64, n)
-	if kind == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
-		channels := int(shape[len(shape)-1])
-		if st.Groups == 0 || channels%st.Groups != 0 || n != channels*d {
-			return nil
-		}
-		mult := channels / st.Groups
-		for p := 0; p < d; p++ {
-			for o := 0; o < channels; o++ {
-				out[p*channels+o] = sq(o/mult, p)
-			}
-		}
-		return out
-	}
-	channels := int(shape[0])
-	if n != channels*d || st.Groups != 1 {
+	channels, mult, ok := tuneChannels(wt, n, shape, st)
+	if !ok {
 		return nil
 	}
+	out := make([]float64, n)
 	for o := 0; o < channels; o++ {
 		for p := 0; p < d; p++ {
-			out[o*d+p] = sq(0, p)
+			out[wt.Element(o, p, d, channels)] = sq(wt.Reads(o, mult), p)
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"litequant/core/internal/calib"
+	"litequant/core/internal/opspec"
 	fb "litequant/core/schema/tflitefb"
 )
 
@@ -43,7 +44,7 @@ func TestTuneWeights(t *testing.T) {
 	shape := []int32{out, d}
 	scales, nearest := symmetricInt8(w, shape, 0)
 	q := append([]int8(nil), nearest...)
-	corr := tuneWeights(fb.BuiltinOperatorFULLY_CONNECTED, w, shape, scales, q, st, true, true)
+	corr := tuneWeights(opspec.Lookup(fb.BuiltinOperatorFULLY_CONNECTED).Weights[0], w, shape, scales, q, st, true, true)
 	if len(corr) != out {
 		t.Fatalf("corrections %v", corr)
 	}
@@ -82,11 +83,11 @@ func TestTuneWeights(t *testing.T) {
 	}
 	// Shared weights keep the nearest rounding; only the bias is corrected.
 	q2 := append([]int8(nil), nearest...)
-	if corr := tuneWeights(fb.BuiltinOperatorFULLY_CONNECTED, w, shape, scales, q2, st, true, false); corr == nil || string(int8Bytes(q2)) != string(int8Bytes(nearest)) {
+	if corr := tuneWeights(opspec.Lookup(fb.BuiltinOperatorFULLY_CONNECTED).Weights[0], w, shape, scales, q2, st, true, false); corr == nil || string(int8Bytes(q2)) != string(int8Bytes(nearest)) {
 		t.Error("optimize=false changed the weights")
 	}
 	// Mismatched statistics are ignored.
-	if corr := tuneWeights(fb.BuiltinOperatorFULLY_CONNECTED, w, []int32{out * 2, d / 2}, scales, q2, st, true, true); corr != nil {
+	if corr := tuneWeights(opspec.Lookup(fb.BuiltinOperatorFULLY_CONNECTED).Weights[0], w, []int32{out * 2, d / 2}, scales, q2, st, true, true); corr != nil {
 		t.Error("statistics of another shape were used")
 	}
 }
