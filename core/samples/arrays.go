@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"litequant/core/npy"
+	"litequant/core/tflite"
 	fb "litequant/core/schema/tflitefb"
 )
 
@@ -232,7 +233,7 @@ func (a *array) check() (int, string) {
 		}
 		return 0, ""
 	}
-	lo, hi := intRange(a.t)
+	lo, hi := tflite.IntRange(a.t)
 	if arr.DType.IsFloat() {
 		for i := 0; i < n; i++ {
 			v := getFloat(arr, i)

@@ -595,22 +595,6 @@ func typeSize(t fb.TensorType) int {
 	return 0
 }
 
-// intRange returns the range of an integer input type (BOOL is [0, 1]).
-func intRange(t fb.TensorType) (lo, hi int64) {
-	switch t {
-	case fb.TensorTypeINT8:
-		return math.MinInt8, math.MaxInt8
-	case fb.TensorTypeUINT8:
-		return 0, math.MaxUint8
-	case fb.TensorTypeINT16:
-		return math.MinInt16, math.MaxInt16
-	case fb.TensorTypeINT32:
-		return math.MinInt32, math.MaxInt32
-	case fb.TensorTypeBOOL:
-		return 0, 1
-	}
-	return math.MinInt64, math.MaxInt64
-}
 
 // numElements returns the product of a shape with no dynamic dimensions.
 func numElements(shape []int) int {

@@ -2,6 +2,7 @@ package tflite
 
 import (
 	"fmt"
+	"math"
 
 	fb "litequant/core/schema/tflitefb"
 )
@@ -95,4 +96,22 @@ func NumElements(shape []int32) int {
 		n *= int(d)
 	}
 	return n
+}
+
+// IntRange returns the values an integer tensor type holds (BOOL is
+// [0, 1]); other types get the int64 range.
+func IntRange(t fb.TensorType) (lo, hi int64) {
+	switch t {
+	case fb.TensorTypeINT8:
+		return math.MinInt8, math.MaxInt8
+	case fb.TensorTypeUINT8:
+		return 0, math.MaxUint8
+	case fb.TensorTypeINT16:
+		return math.MinInt16, math.MaxInt16
+	case fb.TensorTypeINT32:
+		return math.MinInt32, math.MaxInt32
+	case fb.TensorTypeBOOL:
+		return 0, 1
+	}
+	return math.MinInt64, math.MaxInt64
 }

@@ -25,19 +25,15 @@ import (
 	"strings"
 	"time"
 
+	"litequant/core/internal/calib"
 	"litequant/core/interp"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
 
 // Source gives the samples: for each, one buffer per input of the float
-// model (in its types) and their shapes.
-type Source interface {
-	Len() int
-	Shapes(i int) [][]int
-	SampleTo(i int, dst [][]byte) ([][]byte, error)
-	Source(i int) string // where sample i came from, for messages
-}
+// model (in its types) and their shapes, as calibration takes them.
+type Source = calib.Source
 
 // Options controls a comparison.
 type Options struct {
@@ -457,18 +453,6 @@ func params(t *interp.Tensor) (scale float64, zp int64, ok bool) {
 	return float64(t.Scale[0]), zp, true
 }
 
-// intRange is the value range of an integer tensor type.
-func intRange(t fb.TensorType) (lo, hi int64) {
-	switch t {
-	case fb.TensorTypeINT8:
-		return math.MinInt8, math.MaxInt8
-	case fb.TensorTypeUINT8:
-		return 0, math.MaxUint8
-	case fb.TensorTypeINT16:
-		return math.MinInt16, math.MaxInt16
-	}
-	return 0, 0
-}
 
 // value returns element i of t as a real number (dequantized).
 func value(t *interp.Tensor, i int, scale float64, zp int64) float64 {
@@ -500,7 +484,7 @@ func overwrite(t *interp.Tensor, v []float32) bool {
 	if !ok || scale == 0 {
 		return false
 	}
-	lo, hi := intRange(t.Type)
+	lo, hi := tflite.IntRange(t.Type)
 	for i, x := range v {
 		q := int64(math.Round(float64(x)/scale)) + zp
 		q = min(max(q, lo), hi)
@@ -525,7 +509,7 @@ func (s *errSums) add(t *interp.Tensor, f []float32) {
 		return // a shape the float model did not produce this time
 	}
 	scale, zp, quantized := params(t)
-	lo, hi := intRange(t.Type)
+	lo, hi := tflite.IntRange(t.Type)
 	for i, fv := range f {
 		x := float64(fv)
 		if math.IsNaN(x) || math.IsInf(x, 0) {
