@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"litequant/core/npy"
-	"litequant/core/tflite"
 	fb "litequant/core/schema/tflitefb"
+	"litequant/core/tflite"
 )
 
 // array is the data an .npy file or .npz entry gives one input: the array in

@@ -595,7 +595,6 @@ func typeSize(t fb.TensorType) int {
 	return 0
 }
 
-
 // numElements returns the product of a shape with no dynamic dimensions.
 func numElements(shape []int) int {
 	n := 1

@@ -453,7 +453,6 @@ func params(t *interp.Tensor) (scale float64, zp int64, ok bool) {
 	return float64(t.Scale[0]), zp, true
 }
 
-
 // value returns element i of t as a real number (dequantized).
 func value(t *interp.Tensor, i int, scale float64, zp int64) float64 {
 	switch t.Type {
