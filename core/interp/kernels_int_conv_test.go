@@ -1,0 +1,364 @@
+package interp
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"litequant/core/modelbuild"
+	"litequant/core/npy"
+	"litequant/core/runtimetest"
+	fb "litequant/core/schema/tflitefb"
+)
+
+// Integer CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED against the real
+// runtime: single-operator models built in code, merged into a few models
+// per run, whose integer outputs must equal the runtime's element for
+// element (icCompare reports how many differ and by how much).
+
+// icCfg is one integer convolution or fully connected case.
+type icCfg struct {
+	code      fb.BuiltinOperator
+	typ       fb.TensorType // the activations' type
+	b, h, w   int           // input batch and spatial size (FC: rows, -, depth)
+	c         int           // input channels
+	kh, kw    int
+	oc        int // CONV_2D output channels; DEPTHWISE multiplier; FC units
+	sh, sw    int
+	dh, dw    int
+	pad       fb.Padding
+	act       fb.ActivationFunctionType
+	perTensor bool // per-tensor weights (int8 and int16 use per-channel otherwise)
+	noBias    bool
+	wInput    bool // FC: weights as a graph input (TensorFlow Lite's kernel runs)
+}
+
+func (c icCfg) name() string {
+	t := map[fb.TensorType]string{fb.TensorTypeINT8: "i8", fb.TensorTypeUINT8: "u8", fb.TensorTypeINT16: "i16x8"}[c.typ]
+	s := fmt.Sprintf("%s_%s_%dx%dx%dx%d", fb.EnumNamesBuiltinOperator[c.code], t, c.b, c.h, c.w, c.c)
+	if c.code != fb.BuiltinOperatorFULLY_CONNECTED {
+		s += fmt.Sprintf("_k%dx%d_o%d_s%d%d_d%d%d_%s", c.kh, c.kw, c.oc, c.sh, c.sw, c.dh, c.dw, fb.EnumNamesPadding[c.pad])
+	} else {
+		s = fmt.Sprintf("%s_%s_%dx%d_u%d", fb.EnumNamesBuiltinOperator[c.code], t, c.b, c.w, c.oc)
+	}
+	if c.act != fb.ActivationFunctionTypeNONE {
+		s += "_" + fb.EnumNamesActivationFunctionType[c.act]
+	}
+	if c.perTensor {
+		s += "_pt"
+	}
+	if c.noBias {
+		s += "_nobias"
+	}
+	if c.wInput {
+		s += "_winput"
+	}
+	return s
+}
+
+func icConvBase(code fb.BuiltinOperator, typ fb.TensorType, h, w, c, k, oc int) icCfg {
+	return icCfg{code: code, typ: typ, b: 1, h: h, w: w, c: c, kh: k, kw: k, oc: oc, sh: 1, sw: 1, dh: 1, dw: 1, pad: fb.PaddingSAME}
+}
+
+// icValues returns n random values of the activation type (full range;
+// int16 within ±20000) and a zero point for it.
+func icValues(r *rand.Rand, typ fb.TensorType, shape ...int) (*npy.Array, int64) {
+	switch typ {
+	case fb.TensorTypeUINT8:
+		return ktU8(r, 0, 255, shape...), int64(100 + r.IntN(56))
+	case fb.TensorTypeINT16:
+		return ktI16(r, -20000, 20000, shape...), 0
+	}
+	return ktI8(r, -128, 127, shape...), int64(r.IntN(41) - 20)
+}
+
+// case_ builds the operator with random weights, bias and scales. The
+// output scale makes the outputs spread over the type's range.
+func (c icCfg) case_(r *rand.Rand) ktCase {
+	in, inZP := icValues(r, c.typ, c.b, c.h, c.w, c.c)
+	if c.code == fb.BuiltinOperatorFULLY_CONNECTED {
+		in, inZP = icValues(r, c.typ, c.b, c.w)
+	}
+	inScale := float32(0.01 + 0.04*r.Float64())
+	var wShape []int
+	var channels, axis, depth int
+	switch c.code {
+	case fb.BuiltinOperatorCONV_2D:
+		wShape, channels, axis, depth = []int{c.oc, c.kh, c.kw, c.c}, c.oc, 0, c.kh*c.kw*c.c
+	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
+		wShape, channels, axis, depth = []int{1, c.kh, c.kw, c.c * c.oc}, c.c*c.oc, 3, c.kh*c.kw
+	default:
+		wShape, channels, axis, depth = []int{c.oc, c.w}, c.oc, 0, c.w
+	}
+	wt := ktT{typ: fb.TensorTypeINT8, shape: wShape}
+	var wZP []int64
+	var wScale []float32
+	nScales := channels
+	if c.perTensor || c.typ == fb.TensorTypeUINT8 {
+		nScales = 1
+	}
+	for range nScales {
+		wScale = append(wScale, float32(0.002+0.02*r.Float64()))
+		wZP = append(wZP, 0)
+	}
+	if c.typ == fb.TensorTypeUINT8 {
+		wt.typ = fb.TensorTypeUINT8
+		wZP[0] = int64(110 + r.IntN(30))
+		wt.data = ktU8(r, 0, 255, wShape...).Data
+	} else {
+		wt.data = ktI8(r, -127, 127, wShape...).Data
+	}
+	wt = ktQuant(wt, wScale, wZP, int32(axis))
+	if len(wScale) == 1 {
+		wt.axis = 0
+	}
+	if c.wInput {
+		wt.data = nil
+	}
+	// Accumulators are about sqrt(depth)·σx·σw in integer units.
+	sx, sw := 74.0, 73.0
+	if c.typ == fb.TensorTypeINT16 {
+		sx = 11500
+	}
+	accStd := math.Sqrt(float64(depth)) * sx * sw
+	meanW := 0.0
+	for _, s := range wScale {
+		meanW += float64(s) / float64(len(wScale))
+	}
+	qmax := 128.0
+	if c.typ == fb.TensorTypeINT16 {
+		qmax = 32768
+	}
+	outScale := float32(2.5 * accStd * float64(inScale) * meanW / qmax)
+	outZP := int64(0)
+	switch c.typ {
+	case fb.TensorTypeINT8:
+		outZP = int64(r.IntN(61) - 30)
+	case fb.TensorTypeUINT8:
+		outZP = int64(100 + r.IntN(56))
+	}
+	ins := []ktT{ktQuant(ktIn(c.typ, in.Shape...), []float32{inScale}, []int64{inZP}, 0), wt}
+	inputs := []*npy.Array{in}
+	if c.wInput {
+		inputs = append(inputs, &npy.Array{DType: npy.Int8, Shape: wShape, Data: ktI8(r, -127, 127, wShape...).Data})
+		if c.typ == fb.TensorTypeUINT8 {
+			inputs[1] = ktU8(r, 0, 255, wShape...)
+		}
+	}
+	if !c.noBias {
+		// Bias scale in·w per channel; values about one accumulator σ.
+		bScale := make([]float32, channels)
+		for i := range bScale {
+			bScale[i] = inScale * wScale[min(i, len(wScale)-1)]
+		}
+		bz := make([]int64, channels)
+		lim := int32(accStd)
+		if c.typ == fb.TensorTypeINT16 {
+			b := make([]int64, channels)
+			for i := range b {
+				b[i] = int64(r.Int32N(2*lim+1) - lim)
+			}
+			ins = append(ins, ktQuant(ktConst(npy.FromInt64([]int{channels}, b)), bScale, bz, 0))
+		} else {
+			ins = append(ins, ktQuant(ktConst(ktI32(r, -lim, lim, channels)), bScale, bz, 0))
+		}
+	}
+	var outShape []int
+	var opts any
+	switch c.code {
+	case fb.BuiltinOperatorCONV_2D:
+		oh, _, _ := convOutSize(c.pad, c.h, c.kh, c.sh, c.dh)
+		ow, _, _ := convOutSize(c.pad, c.w, c.kw, c.sw, c.dw)
+		outShape = []int{c.b, oh, ow, c.oc}
+		opts = &fb.Conv2DOptionsT{Padding: c.pad, StrideH: int32(c.sh), StrideW: int32(c.sw), DilationHFactor: int32(c.dh), DilationWFactor: int32(c.dw), FusedActivationFunction: c.act}
+	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
+		oh, _, _ := convOutSize(c.pad, c.h, c.kh, c.sh, c.dh)
+		ow, _, _ := convOutSize(c.pad, c.w, c.kw, c.sw, c.dw)
+		outShape = []int{c.b, oh, ow, c.c * c.oc}
+		opts = &fb.DepthwiseConv2DOptionsT{Padding: c.pad, StrideH: int32(c.sh), StrideW: int32(c.sw), DilationHFactor: int32(c.dh), DilationWFactor: int32(c.dw), DepthMultiplier: int32(c.oc), FusedActivationFunction: c.act}
+	default:
+		outShape = []int{c.b, c.oc}
+		opts = &fb.FullyConnectedOptionsT{FusedActivationFunction: c.act}
+	}
+	out := ktQuant(ktIn(c.typ, outShape...), []float32{outScale}, []int64{outZP}, 0)
+	op := ktSpec(c.code, opts, ins, out)
+	// Versions the runtime asks for these operand types.
+	switch {
+	case c.typ == fb.TensorTypeINT16 && c.code == fb.BuiltinOperatorFULLY_CONNECTED:
+		op.version = 7
+	case c.typ == fb.TensorTypeINT16:
+		op.version = 4
+	case c.typ == fb.TensorTypeINT8 && c.code == fb.BuiltinOperatorFULLY_CONNECTED:
+		op.version = 4
+	case c.typ == fb.TensorTypeINT8 && c.code == fb.BuiltinOperatorDEPTHWISE_CONV_2D:
+		op.version = 3
+	case c.typ == fb.TensorTypeINT8:
+		op.version = 3
+	}
+	return ktCase{name: c.name(), op: op, inputs: inputs}
+}
+
+// icCompare runs the cases, a group at a time merged into one model, in
+// the Go interpreter and the real runtime and requires equal integer
+// outputs, reporting per case the number of differing elements and the
+// largest difference.
+func icCompare(t *testing.T, cases []ktCase) {
+	t.Helper()
+	runtimetest.Require(t)
+	for g0 := 0; g0 < len(cases); g0 += ktGroup {
+		group := cases[g0:min(g0+ktGroup, len(cases))]
+		b := modelbuild.New()
+		var ins, outs []int32
+		var arrays []*npy.Array
+		for k, c := range group {
+			gi, oi := c.op.add(b, fmt.Sprintf("c%d_", k))
+			ins = append(ins, gi...)
+			outs = append(outs, oi...)
+			arrays = append(arrays, c.inputs...)
+		}
+		b.Inputs(ins...)
+		b.Outputs(outs...)
+		model := b.Bytes()
+		t.Run(group[0].name+"...", func(t *testing.T) {
+			got, err := runGo(model, arrays)
+			if err != nil {
+				t.Fatalf("Go interpreter: %v", err)
+			}
+			res, err := runtimetest.RunModelBytes(context.Background(), model, arrays, runtimetest.Options{})
+			if err != nil {
+				t.Fatalf("real runtime: %v", err)
+			}
+			for i, c := range group {
+				if msg := icDiff(got[i], res.Outputs[i]); msg != "" {
+					t.Errorf("%s: %s", c.name, msg)
+				}
+			}
+		})
+	}
+}
+
+// icDiff describes how integer array got differs from want, or "".
+func icDiff(got, want *npy.Array) string {
+	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+		return fmt.Sprintf("%s %v, runtime gives %s %v", got.DType, got.Shape, want.DType, want.Shape)
+	}
+	g, _ := got.Float64s()
+	w, _ := want.Float64s()
+	diff, worst, at := 0, 0.0, -1
+	for i := range w {
+		if d := math.Abs(g[i] - w[i]); d != 0 {
+			diff++
+			if d > worst {
+				worst, at = d, i
+			}
+		}
+	}
+	if diff == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d elements differ, by up to %g (element %d: %g, runtime %g)", diff, len(w), worst, at, g[at], w[at])
+}
+
+// icConvCfgs is the table of convolution cases for one operator and type.
+func icConvCfgs(code fb.BuiltinOperator, typ fb.TensorType) []icCfg {
+	oc := func(n int) int {
+		if code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+			return 1 + n%3 // multipliers 1..3
+		}
+		return n
+	}
+	var cfgs []icCfg
+	for _, pad := range []fb.Padding{fb.PaddingSAME, fb.PaddingVALID} {
+		for _, k := range [][2]int{{1, 1}, {3, 3}, {2, 3}, {5, 5}} {
+			for _, st := range [][2]int{{1, 1}, {2, 2}, {1, 2}} {
+				c := icConvBase(code, typ, 9, 8, 5, 1, oc(7))
+				c.kh, c.kw, c.sh, c.sw, c.pad = k[0], k[1], st[0], st[1], pad
+				cfgs = append(cfgs, c)
+			}
+		}
+		for _, d := range [][2]int{{2, 2}, {1, 3}} {
+			c := icConvBase(code, typ, 10, 11, 4, 3, oc(6))
+			c.dh, c.dw, c.pad = d[0], d[1], pad
+			cfgs = append(cfgs, c)
+		}
+	}
+	// Channel counts and depth multipliers; batch 2.
+	for i, ch := range [][2]int{{1, 1}, {3, 2}, {8, 16}, {16, 3}, {17, 9}} {
+		c := icConvBase(code, typ, 6, 7, ch[0], 3, ch[1])
+		if code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+			c.oc = 1 + i%3
+		}
+		c.b = 1 + i%2
+		cfgs = append(cfgs, c)
+	}
+	for _, act := range []fb.ActivationFunctionType{fb.ActivationFunctionTypeRELU, fb.ActivationFunctionTypeRELU6,
+		fb.ActivationFunctionTypeRELU_N1_TO_1, fb.ActivationFunctionTypeTANH} {
+		c := icConvBase(code, typ, 5, 6, 4, 3, oc(5))
+		c.act = act
+		cfgs = append(cfgs, c)
+	}
+	c := icConvBase(code, typ, 7, 5, 6, 3, oc(4))
+	c.perTensor = true
+	cfgs = append(cfgs, c)
+	if code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+		// TensorFlow Lite's quantized CONV_2D requires a bias.
+		c = icConvBase(code, typ, 7, 5, 6, 3, oc(4))
+		c.noBias = true
+		cfgs = append(cfgs, c)
+	}
+	// Larger images (many outputs, so that rounding differences show).
+	cfgs = append(cfgs, icConvBase(code, typ, 24, 20, 16, 3, oc(24)), icConvBase(code, typ, 32, 32, 32, 3, oc(32)))
+	return cfgs
+}
+
+func icRunCfgs(t *testing.T, seed uint64, cfgs []icCfg) {
+	r := ktRand(seed)
+	var cases []ktCase
+	for _, c := range cfgs {
+		cases = append(cases, c.case_(r))
+	}
+	icCompare(t, cases)
+}
+
+var icTypes = []fb.TensorType{fb.TensorTypeINT8, fb.TensorTypeUINT8, fb.TensorTypeINT16}
+
+func TestIntConv2DRuntime(t *testing.T) {
+	for i, typ := range icTypes {
+		t.Run(fb.EnumNamesTensorType[typ], func(t *testing.T) {
+			icRunCfgs(t, uint64(100+i), icConvCfgs(fb.BuiltinOperatorCONV_2D, typ))
+		})
+	}
+}
+
+func TestIntDepthwiseConv2DRuntime(t *testing.T) {
+	for i, typ := range icTypes {
+		t.Run(fb.EnumNamesTensorType[typ], func(t *testing.T) {
+			icRunCfgs(t, uint64(200+i), icConvCfgs(fb.BuiltinOperatorDEPTHWISE_CONV_2D, typ))
+		})
+	}
+}
+
+func TestIntFullyConnectedRuntime(t *testing.T) {
+	for i, typ := range icTypes {
+		t.Run(fb.EnumNamesTensorType[typ], func(t *testing.T) {
+			var cfgs []icCfg
+			for _, s := range [][3]int{{1, 1, 1}, {1, 7, 5}, {3, 16, 10}, {2, 33, 17}, {5, 128, 64}, {1, 400, 12}, {16, 256, 200}} {
+				cfgs = append(cfgs, icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: s[0], w: s[1], oc: s[2]})
+			}
+			for _, act := range []fb.ActivationFunctionType{fb.ActivationFunctionTypeRELU, fb.ActivationFunctionTypeRELU6, fb.ActivationFunctionTypeRELU_N1_TO_1} {
+				cfgs = append(cfgs, icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 2, w: 20, oc: 9, act: act})
+			}
+			cfgs = append(cfgs,
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 2, w: 20, oc: 9, noBias: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 3, w: 24, oc: 7, wInput: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 3, w: 24, oc: 7, wInput: true, act: fb.ActivationFunctionTypeRELU},
+			)
+			for k := range cfgs {
+				cfgs[k].perTensor = true // TensorFlow Lite 2.9 has per-tensor FULLY_CONNECTED only
+			}
+			icRunCfgs(t, uint64(300+i), cfgs)
+		})
+	}
+}
