@@ -69,11 +69,11 @@ func icOperands(in, w, bias, out *Tensor) error {
 	}
 	for _, t := range []*Tensor{in, out} {
 		if len(t.Scale) != 1 || len(t.ZeroPoint) > 1 {
-			return fmt.Errorf("%v must be quantized per tensor (has %d scales)", t, len(t.Scale))
+			return unsupportedf("%v must be quantized per tensor (has %d scales)", t, len(t.Scale))
 		}
 	}
 	if len(w.Scale) == 0 {
-		return fmt.Errorf("weights %v have no quantization scale", w)
+		return unsupportedf("weights %v have no quantization scale", w)
 	}
 	if in.Type == fb.TensorTypeINT16 && len(in.ZeroPoint) == 1 && in.ZeroPoint[0] != 0 {
 		return unsupportedf("int16 input with zero point %d (want 0)", in.ZeroPoint[0])
@@ -237,10 +237,13 @@ func (q *icStage) out64(acc int64, c int) int32 {
 }
 
 // icDelegated reports whether the pinned runtime's XNNPACK delegate takes
-// an 8-bit operator: constant weights and bias, and a fused activation it
-// knows (TensorFlow Lite's own kernel runs the others).
-func icDelegated(in, w, bias *Tensor, act fb.ActivationFunctionType) bool {
-	if in.Type != fb.TensorTypeINT8 {
+// an operator: int8 CONV_2D or FULLY_CONNECTED with constant weights and
+// bias and a fused activation it knows (TensorFlow Lite's own kernel runs
+// the others). int8 DEPTHWISE_CONV_2D is not delegated in this build:
+// XNNPACK's arithmetic gave 250 one-unit differences in 120,000 outputs,
+// TensorFlow Lite's none.
+func icDelegated(n *node, in, w, bias *Tensor, act fb.ActivationFunctionType) bool {
+	if in.Type != fb.TensorTypeINT8 || n.code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
 		return false
 	}
 	if !w.IsConst() || bias != nil && !bias.IsConst() {

@@ -70,7 +70,7 @@ func icPrepare(n *node, axis int, act fb.ActivationFunctionType, channels func(f
 	if err != nil {
 		return nil, err
 	}
-	stage, err := newICStage(in, filt, out, oc, act, icDelegated(in, filt, bias, act))
+	stage, err := newICStage(in, filt, out, oc, act, icDelegated(n, in, filt, bias, act))
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func prepareIntFC(n *node) error {
 	if s.bias, err = icBias(bias, units); err != nil {
 		return err
 	}
-	if s.stage, err = newICStage(in, w, out, units, o.FusedActivationFunction, icDelegated(in, w, bias, o.FusedActivationFunction)); err != nil {
+	if s.stage, err = newICStage(in, w, out, units, o.FusedActivationFunction, icDelegated(n, in, w, bias, o.FusedActivationFunction)); err != nil {
 		return err
 	}
 	if in.Type == fb.TensorTypeINT16 && (bias == nil || bias.Type == fb.TensorTypeINT32) &&
