@@ -131,3 +131,10 @@ func xnnRequant(acc int32, scale float32, zp, lo, hi int32) int32 {
 	f = min(max(f, float32(lo-zp)), float32(hi-zp))
 	return int32(math.RoundToEven(float64(f))) + zp
 }
+
+// qMulSingleRound is ruy's MultiplyByQuantizedMultiplier: x × mult ×
+// 2^(shift-31) in 64 bits with one rounding, ties upward.
+func qMulSingleRound(x, mult int32, shift int) int32 {
+	total := 31 - shift
+	return int32((int64(x)*int64(mult) + int64(1)<<(total-1)) >> total)
+}

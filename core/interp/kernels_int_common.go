@@ -19,18 +19,34 @@ import (
 //   - int16 activations (zero point 0), int8 weights, int64 (or int32)
 //     bias, accumulated in int64 (the 16x8 kernels).
 //
-// The output stage follows the kernel the pinned runtime actually runs.
-// TensorFlow Lite's own kernels scale by a Q31 multiplier and a power of
-// two (MultiplyByQuantizedMultiplier, fixedpoint.go); the runtime hands
-// int8 operators with constant weights and bias to XNNPACK, which scales
-// the accumulator in float32 instead (xnnRequant), so each node picks the
-// arithmetic of the kernel that runs it (icStage.xnn). Measured against
-// the runtime (kernels_int_conv_test.go): with TensorFlow Lite's
-// fixed-point stage, int8 CONV_2D differed by one unit on 21 of 52,000
-// outputs and int8 FULLY_CONNECTED on 1 of 3,200; with XNNPACK's, none.
-// uint8 is not delegated in this build: XNNPACK's arithmetic there gave 31
-// one-unit differences in 50,000 CONV_2D outputs and 2 in 3,500
-// FULLY_CONNECTED ones, TensorFlow Lite's none. int16 never is.
+// The output stage follows the kernel the pinned runtime actually runs
+// (each node picks its arithmetic in prepare; measured against the runtime
+// in kernels_int_conv_test.go, counts below are one-unit differences with
+// the other choices):
+//   - int8 CONV_2D and FULLY_CONNECTED with constant weights and bias go to
+//     XNNPACK, which scales the accumulator in float32 (xnnRequant); with
+//     TensorFlow Lite's fixed-point stage 21 of 52,000 CONV_2D and 1 of
+//     3,200 FULLY_CONNECTED outputs differed;
+//   - other int8 CONV_2D and FULLY_CONNECTED run on ruy, which rounds
+//     once (qMulSingleRound): the double rounding of
+//     MultiplyByQuantizedMultiplier gave 9 of 32,768 and 1 of 3,200;
+//   - int8 DEPTHWISE_CONV_2D is not delegated in this build and rounds
+//     twice (qMulByMultiplier): XNNPACK's arithmetic gave 250 of 120,000;
+//   - uint8 is not delegated either: CONV_2D and FULLY_CONNECTED (gemmlowp)
+//     and DEPTHWISE_CONV_2D round twice (XNNPACK's arithmetic gave 31 of
+//     50,000 CONV_2D outputs); uint8 FULLY_CONNECTED with constant weights
+//     and no bias rounds once (double rounding: 1 of 3,200);
+//   - int16x8 with an int64 bias (or a zero point) takes the reference
+//     kernels' int64 accumulator and 16-bit multiplier
+//     (qMulByMultiplier64); int16x8 FULLY_CONNECTED without one runs on
+//     ruy with int32 accumulators, rounding once (double rounding: 11 of
+//     19,600).
+//
+// The multiplier itself: FULLY_CONNECTED and the uint8 convolutions take
+// TensorFlow Lite's legacy GetQuantizedConvolutionMultipler, whose product
+// of input and weight scales is rounded to float32 before the division in
+// double; with the exact double product, 7 of 19,600 int16x8
+// FULLY_CONNECTED outputs differed.
 
 // icMatch selects the integer variant: quantized integer activations.
 func icMatch(n *node) bool {
@@ -189,6 +205,7 @@ type icStage struct {
 	scale  []float32 // XNNPACK's float32 scale per output channel
 	xnn    bool      // use XNNPACK's arithmetic (8-bit, delegated)
 	wide   bool      // int64 accumulators (16x8)
+	single bool      // ruy's single-rounding multiplier
 	zp     int32
 	lo, hi int32
 }
@@ -196,8 +213,10 @@ type icStage struct {
 // newICStage computes the output stage of an operator with channels
 // output channels reading in and weights w (per-tensor weights scale every
 // channel alike). TensorFlow Lite's effective scale is in·w/out in double
-// precision; XNNPACK's in float32.
-func newICStage(in, w, out *Tensor, channels int, act fb.ActivationFunctionType, xnn bool) (*icStage, error) {
+// precision for its per-channel kernels; with legacy (FULLY_CONNECTED and
+// the uint8 convolutions) the product in·w is rounded to float32 first.
+// XNNPACK's is all float32.
+func newICStage(in, w, out *Tensor, channels int, act fb.ActivationFunctionType, xnn, legacy bool) (*icStage, error) {
 	if len(w.Scale) != 1 && len(w.Scale) != channels {
 		return nil, fmt.Errorf("weights have %d scales for %d output channels", len(w.Scale), channels)
 	}
@@ -209,7 +228,12 @@ func newICStage(in, w, out *Tensor, channels int, act fb.ActivationFunctionType,
 		if len(w.Scale) > 1 {
 			ws = w.Scale[c]
 		}
-		q.mult[c], q.shift[c] = qMultiplier(float64(inS) * float64(ws) / float64(outS))
+		if legacy {
+			// GetQuantizedConvolutionMultipler: the product in float32.
+			q.mult[c], q.shift[c] = qMultiplier(float64(inS*ws) / float64(outS))
+		} else {
+			q.mult[c], q.shift[c] = qMultiplier(float64(inS) * float64(ws) / float64(outS))
+		}
 		q.scale[c] = float32(inS*ws) / outS
 	}
 	if xnn {
@@ -227,6 +251,9 @@ func newICStage(in, w, out *Tensor, channels int, act fb.ActivationFunctionType,
 func (q *icStage) out32(acc int32, c int) int32 {
 	if q.xnn {
 		return xnnRequant(acc, q.scale[c], q.zp, q.lo, q.hi)
+	}
+	if q.single {
+		return min(max(qMulSingleRound(acc, q.mult[c], q.shift[c])+q.zp, q.lo), q.hi)
 	}
 	return min(max(qMulByMultiplier(acc, q.mult[c], q.shift[c])+q.zp, q.lo), q.hi)
 }

@@ -70,10 +70,13 @@ func icPrepare(n *node, axis int, act fb.ActivationFunctionType, channels func(f
 	if err != nil {
 		return nil, err
 	}
-	stage, err := newICStage(in, filt, out, oc, act, icDelegated(n, in, filt, bias, act))
+	stage, err := newICStage(in, filt, out, oc, act, icDelegated(n, in, filt, bias, act), in.Type == fb.TensorTypeUINT8)
 	if err != nil {
 		return nil, err
 	}
+	// TensorFlow Lite's int8 CONV_2D is a matrix product by ruy, which
+	// rounds once; its depthwise kernels and uint8 (gemmlowp) round twice.
+	stage.single = n.code == fb.BuiltinOperatorCONV_2D && in.Type == fb.TensorTypeINT8
 	return &icConvState{w: w, bias: b, stage: stage, inOff: -icZeroPoint(in)}, nil
 }
 

@@ -308,6 +308,10 @@ func icConvCfgs(code fb.BuiltinOperator, typ fb.TensorType) []icCfg {
 		c.noBias = true
 		cfgs = append(cfgs, c)
 	}
+	// A fused activation XNNPACK does not take, on a large image.
+	c = icConvBase(code, typ, 32, 32, 32, 3, oc(32))
+	c.act = fb.ActivationFunctionTypeTANH
+	cfgs = append(cfgs, c)
 	// Larger images (many outputs, so that rounding differences show).
 	cfgs = append(cfgs, icConvBase(code, typ, 24, 20, 16, 3, oc(24)), icConvBase(code, typ, 32, 32, 32, 3, oc(32)))
 	return cfgs
@@ -354,6 +358,11 @@ func TestIntFullyConnectedRuntime(t *testing.T) {
 				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 2, w: 20, oc: 9, noBias: true},
 				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 3, w: 24, oc: 7, wInput: true},
 				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 3, w: 24, oc: 7, wInput: true, act: fb.ActivationFunctionTypeRELU},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 16, w: 256, oc: 200, wInput: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 16, w: 256, oc: 200, noBias: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, noBias: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, noBias: true, wInput: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256},
 			)
 			for k := range cfgs {
 				cfgs[k].perTensor = true // TensorFlow Lite 2.9 has per-tensor FULLY_CONNECTED only

@@ -62,7 +62,7 @@ func prepareIntFC(n *node) error {
 	if s.bias, err = icBias(bias, units); err != nil {
 		return err
 	}
-	if s.stage, err = newICStage(in, w, out, units, o.FusedActivationFunction, icDelegated(n, in, w, bias, o.FusedActivationFunction)); err != nil {
+	if s.stage, err = newICStage(in, w, out, units, o.FusedActivationFunction, icDelegated(n, in, w, bias, o.FusedActivationFunction), true); err != nil {
 		return err
 	}
 	if in.Type == fb.TensorTypeINT16 && (bias == nil || bias.Type == fb.TensorTypeINT32) &&
@@ -71,6 +71,13 @@ func prepareIntFC(n *node) error {
 		// bias or a zero point keeps the reference one): int32
 		// accumulators and the 32-bit multiplier.
 		s.stage.wide = false
+		s.stage.single = true // ruy
+	}
+	switch in.Type {
+	case fb.TensorTypeINT8:
+		s.stage.single = true // ruy (XNNPACK when delegated)
+	case fb.TensorTypeUINT8:
+		s.stage.single = bias == nil && w.IsConst()
 	}
 	if w.IsConst() {
 		if s.w, err = icWeights(w, 0); err != nil {
