@@ -30,12 +30,15 @@ import (
 //   - other int8 CONV_2D and FULLY_CONNECTED run on ruy, which rounds
 //     once (qMulSingleRound): the double rounding of
 //     MultiplyByQuantizedMultiplier gave 9 of 32,768 and 1 of 3,200;
-//   - int8 DEPTHWISE_CONV_2D is not delegated in this build and rounds
-//     twice (qMulByMultiplier): XNNPACK's arithmetic gave 250 of 120,000;
-//   - uint8 is not delegated either: CONV_2D and FULLY_CONNECTED (gemmlowp)
-//     and DEPTHWISE_CONV_2D round twice (XNNPACK's arithmetic gave 31 of
-//     50,000 CONV_2D outputs); uint8 FULLY_CONNECTED with constant weights
-//     and no bias rounds once (double rounding: 1 of 3,200);
+//   - int8 and uint8 DEPTHWISE_CONV_2D are not delegated in this build
+//     (XNNPACK's arithmetic gave 250 of 120,000 int8 outputs) and round
+//     once: the double rounding gave 6 (int8) and 4 (uint8) of 12,288 on
+//     single_depthwise_conv2d_bias (quantized_models_test.go);
+//   - uint8 CONV_2D and FULLY_CONNECTED are not delegated either and round
+//     twice (gemmlowp; XNNPACK's arithmetic gave 31 of 50,000 CONV_2D
+//     outputs, single rounding 50 of 110,000); uint8 FULLY_CONNECTED with
+//     constant weights and no bias rounds once (double rounding: 1 of
+//     3,200);
 //   - int16x8 with an int64 bias (or a zero point) takes the reference
 //     kernels' int64 accumulator and 16-bit multiplier
 //     (qMulByMultiplier64); int16x8 FULLY_CONNECTED without one runs on

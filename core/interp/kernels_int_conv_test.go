@@ -312,6 +312,9 @@ func icConvCfgs(code fb.BuiltinOperator, typ fb.TensorType) []icCfg {
 	c = icConvBase(code, typ, 32, 32, 32, 3, oc(32))
 	c.act = fb.ActivationFunctionTypeTANH
 	cfgs = append(cfgs, c)
+	// A large filter on a large image, as in single_depthwise_conv2d_bias.
+	c = icConvBase(code, typ, 64, 64, 3, 8, oc(3))
+	cfgs = append(cfgs, c)
 	// Larger images (many outputs, so that rounding differences show).
 	cfgs = append(cfgs, icConvBase(code, typ, 24, 20, 16, 3, oc(24)), icConvBase(code, typ, 32, 32, 32, 3, oc(32)))
 	return cfgs
