@@ -19,26 +19,22 @@ import (
 //   - int16 activations (zero point 0), int8 weights, int64 (or int32)
 //     bias, accumulated in int64 (the 16x8 kernels).
 //
-// The output stage follows the kernel the pinned runtime actually runs
-// (each node picks its arithmetic in prepare; measured against the runtime
-// in kernels_int_conv_test.go, counts below are one-unit differences with
-// the other choices):
-//   - int8 CONV_2D and FULLY_CONNECTED with constant weights and bias go to
-//     XNNPACK, which scales the accumulator in float32 (xnnRequant); with
-//     TensorFlow Lite's fixed-point stage 21 of 52,000 CONV_2D and 1 of
-//     3,200 FULLY_CONNECTED outputs differed;
-//   - other int8 CONV_2D and FULLY_CONNECTED run on ruy, which rounds
-//     once (qMulSingleRound): the double rounding of
-//     MultiplyByQuantizedMultiplier gave 9 of 32,768 and 1 of 3,200;
-//   - int8 and uint8 DEPTHWISE_CONV_2D are not delegated in this build
-//     (XNNPACK's arithmetic gave 250 of 120,000 int8 outputs) and round
-//     once: the double rounding gave 6 (int8) and 4 (uint8) of 12,288 on
-//     single_depthwise_conv2d_bias (quantized_models_test.go);
-//   - uint8 CONV_2D and FULLY_CONNECTED are not delegated either and round
-//     twice (gemmlowp; XNNPACK's arithmetic gave 31 of 50,000 CONV_2D
-//     outputs, single rounding 50 of 110,000); uint8 FULLY_CONNECTED with
-//     constant weights and no bias rounds once (double rounding: 1 of
-//     3,200);
+// The output stage follows the kernel the pinned runtime actually runs;
+// each node picks its arithmetic in prepare. Measured against the runtime
+// (kernels_int_conv_test.go; counts are one-unit differences the other
+// choice gave):
+//   - 8-bit CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with constant
+//     weights and bias go to XNNPACK (icDelegated), which scales the
+//     accumulator in float32 (xnnRequant): TensorFlow Lite's fixed-point
+//     stage gave 21 of 52,000 int8 CONV_2D outputs, 42 of 47 int8 and
+//     uint8 DEPTHWISE_CONV_2D cases, 17 of 16,000 uint8 FULLY_CONNECTED
+//     outputs;
+//   - other int8 CONV_2D and FULLY_CONNECTED run on ruy, which rounds once
+//     (qMulSingleRound): MultiplyByQuantizedMultiplier's double rounding
+//     gave 9 of 32,768 and 9 of 11,400;
+//   - other 8-bit DEPTHWISE_CONV_2D and uint8 CONV_2D and
+//     FULLY_CONNECTED (gemmlowp) round twice (qMulByMultiplier; single
+//     rounding gave 50 of 110,000 uint8 CONV_2D outputs);
 //   - int16x8 with an int64 bias (or a zero point) takes the reference
 //     kernels' int64 accumulator and 16-bit multiplier
 //     (qMulByMultiplier64); int16x8 FULLY_CONNECTED without one runs on
@@ -50,6 +46,11 @@ import (
 // of input and weight scales is rounded to float32 before the division in
 // double; with the exact double product, 7 of 19,600 int16x8
 // FULLY_CONNECTED outputs differed.
+//
+// A caution for tests: a model mixing these nodes with a uint8 node whose
+// bias is quantized per channel under per-tensor weights was seen to run
+// every node on TensorFlow Lite's kernels, so such nodes are tested in a
+// model of their own.
 
 // icMatch selects the integer variant: quantized integer activations.
 func icMatch(n *node) bool {
@@ -267,17 +268,26 @@ func (q *icStage) out64(acc int64, c int) int32 {
 }
 
 // icDelegated reports whether the pinned runtime's XNNPACK delegate takes
-// an operator: int8 CONV_2D or FULLY_CONNECTED with constant weights and
-// bias and a fused activation it knows (TensorFlow Lite's own kernel runs
-// the others). int8 DEPTHWISE_CONV_2D is not delegated in this build:
-// XNNPACK's arithmetic gave 250 one-unit differences in 120,000 outputs,
-// TensorFlow Lite's none.
+// an 8-bit operator: constant weights and bias, a fused activation it
+// knows (TensorFlow Lite's own kernel runs the others) and, for uint8, a
+// bias quantized per tensor (a bias with one scale per channel, even
+// equal ones, keeps uint8 on TensorFlow Lite's kernels). A
+// DEPTHWISE_CONV_2D without bias stays on TensorFlow Lite's kernel.
 func icDelegated(n *node, in, w, bias *Tensor, act fb.ActivationFunctionType) bool {
-	if in.Type != fb.TensorTypeINT8 || n.code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+	switch in.Type {
+	case fb.TensorTypeINT8:
+	case fb.TensorTypeUINT8:
+		if bias != nil && len(bias.Scale) > 1 {
+			return false
+		}
+	default:
 		return false
 	}
 	if !w.IsConst() || bias != nil && !bias.IsConst() {
 		return false
+	}
+	if bias == nil && n.code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+		return false // measured: 465 of 196,608 outputs differ from XNNPACK's
 	}
 	switch act {
 	case fb.ActivationFunctionTypeNONE, fb.ActivationFunctionTypeRELU, fb.ActivationFunctionTypeRELU6, fb.ActivationFunctionTypeRELU_N1_TO_1:

@@ -75,9 +75,9 @@ func icPrepare(n *node, axis int, act fb.ActivationFunctionType, channels func(f
 		return nil, err
 	}
 	// TensorFlow Lite's int8 CONV_2D is a matrix product by ruy, which
-	// rounds once, as its 8-bit depthwise kernels do; uint8 CONV_2D
-	// (gemmlowp) rounds twice.
-	stage.single = in.Type == fb.TensorTypeINT8 || n.code == fb.BuiltinOperatorDEPTHWISE_CONV_2D && in.Type == fb.TensorTypeUINT8
+	// rounds once; its depthwise kernels and uint8 CONV_2D (gemmlowp)
+	// round twice.
+	stage.single = n.code == fb.BuiltinOperatorCONV_2D && in.Type == fb.TensorTypeINT8
 	return &icConvState{w: w, bias: b, stage: stage, inOff: -icZeroPoint(in)}, nil
 }
 

@@ -33,6 +33,9 @@ type icCfg struct {
 	perTensor bool // per-tensor weights (int8 and int16 use per-channel otherwise)
 	noBias    bool
 	wInput    bool // FC: weights as a graph input (TensorFlow Lite's kernel runs)
+	keepDims  bool // FC: input [1, b, depth] with keep_num_dims
+	zeroZP    bool // input and output zero points 0
+	biasPC    bool // per-tensor weights with a bias quantized per channel (equal scales)
 }
 
 func (c icCfg) name() string {
@@ -54,6 +57,15 @@ func (c icCfg) name() string {
 	}
 	if c.wInput {
 		s += "_winput"
+	}
+	if c.keepDims {
+		s += "_keepdims"
+	}
+	if c.zeroZP {
+		s += "_zp0"
+	}
+	if c.biasPC {
+		s += "_biaspc"
 	}
 	return s
 }
@@ -80,6 +92,12 @@ func (c icCfg) case_(r *rand.Rand) ktCase {
 	in, inZP := icValues(r, c.typ, c.b, c.h, c.w, c.c)
 	if c.code == fb.BuiltinOperatorFULLY_CONNECTED {
 		in, inZP = icValues(r, c.typ, c.b, c.w)
+		if c.keepDims {
+			in.Shape = []int{1, c.b, c.w}
+		}
+	}
+	if c.zeroZP {
+		inZP = 0
 	}
 	inScale := float32(0.01 + 0.04*r.Float64())
 	var wShape []int
@@ -139,6 +157,9 @@ func (c icCfg) case_(r *rand.Rand) ktCase {
 	case fb.TensorTypeUINT8:
 		outZP = int64(100 + r.IntN(56))
 	}
+	if c.zeroZP {
+		outZP = 0
+	}
 	ins := []ktT{ktQuant(ktIn(c.typ, in.Shape...), []float32{inScale}, []int64{inZP}, 0), wt}
 	inputs := []*npy.Array{in}
 	if c.wInput {
@@ -148,12 +169,17 @@ func (c icCfg) case_(r *rand.Rand) ktCase {
 		}
 	}
 	if !c.noBias {
-		// Bias scale in·w per channel; values about one accumulator σ.
-		bScale := make([]float32, channels)
+		// Bias scale in·w, per channel as the weights (or, with biasPC,
+		// per channel with equal scales); values about one accumulator σ.
+		nb := len(wScale)
+		if c.biasPC {
+			nb = channels
+		}
+		bScale := make([]float32, nb)
 		for i := range bScale {
 			bScale[i] = inScale * wScale[min(i, len(wScale)-1)]
 		}
-		bz := make([]int64, channels)
+		bz := make([]int64, nb)
 		lim := int32(accStd)
 		if c.typ == fb.TensorTypeINT16 {
 			b := make([]int64, channels)
@@ -180,7 +206,10 @@ func (c icCfg) case_(r *rand.Rand) ktCase {
 		opts = &fb.DepthwiseConv2DOptionsT{Padding: c.pad, StrideH: int32(c.sh), StrideW: int32(c.sw), DilationHFactor: int32(c.dh), DilationWFactor: int32(c.dw), DepthMultiplier: int32(c.oc), FusedActivationFunction: c.act}
 	default:
 		outShape = []int{c.b, c.oc}
-		opts = &fb.FullyConnectedOptionsT{FusedActivationFunction: c.act}
+		if c.keepDims {
+			outShape = []int{1, c.b, c.oc}
+		}
+		opts = &fb.FullyConnectedOptionsT{FusedActivationFunction: c.act, KeepNumDims: c.keepDims}
 	}
 	out := ktQuant(ktIn(c.typ, outShape...), []float32{outScale}, []int64{outZP}, 0)
 	op := ktSpec(c.code, opts, ins, out)
@@ -307,6 +336,9 @@ func icConvCfgs(code fb.BuiltinOperator, typ fb.TensorType) []icCfg {
 		c = icConvBase(code, typ, 7, 5, 6, 3, oc(4))
 		c.noBias = true
 		cfgs = append(cfgs, c)
+		c = icConvBase(code, typ, 32, 32, 16, 3, 2)
+		c.noBias = true
+		cfgs = append(cfgs, c)
 	}
 	// A fused activation XNNPACK does not take, on a large image.
 	c = icConvBase(code, typ, 32, 32, 32, 3, oc(32))
@@ -366,6 +398,9 @@ func TestIntFullyConnectedRuntime(t *testing.T) {
 				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, noBias: true},
 				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, noBias: true, wInput: true},
 				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, keepDims: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, zeroZP: true},
+				icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: typ, b: 32, w: 300, oc: 256, act: fb.ActivationFunctionTypeRELU},
 			)
 			for k := range cfgs {
 				cfgs[k].perTensor = true // TensorFlow Lite 2.9 has per-tensor FULLY_CONNECTED only
@@ -373,4 +408,28 @@ func TestIntFullyConnectedRuntime(t *testing.T) {
 			icRunCfgs(t, uint64(300+i), cfgs)
 		})
 	}
+}
+
+// TestIntUint8KernelsRuntime covers TensorFlow Lite's own uint8 kernels:
+// per-tensor weights with a bias quantized per channel (equal scales) are
+// not taken by XNNPACK, so the runtime runs its gemmlowp and depthwise
+// kernels. (Such nodes get a model of their own: mixed with others, the
+// runtime was seen to run every node of the model on its own kernels.)
+func TestIntUint8KernelsRuntime(t *testing.T) {
+	u8 := fb.TensorTypeUINT8
+	var cfgs []icCfg
+	for _, code := range []fb.BuiltinOperator{fb.BuiltinOperatorCONV_2D, fb.BuiltinOperatorDEPTHWISE_CONV_2D} {
+		for _, k := range []int{1, 3} {
+			c := icConvBase(code, u8, 32, 32, 16, k, 16)
+			if code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
+				c.oc = 2
+			}
+			c.biasPC = true
+			cfgs = append(cfgs, c)
+		}
+	}
+	for _, act := range []fb.ActivationFunctionType{fb.ActivationFunctionTypeNONE, fb.ActivationFunctionTypeRELU6} {
+		cfgs = append(cfgs, icCfg{code: fb.BuiltinOperatorFULLY_CONNECTED, typ: u8, b: 32, w: 300, oc: 256, perTensor: true, biasPC: true, act: act})
+	}
+	icRunCfgs(t, 400, cfgs)
 }
