@@ -433,3 +433,68 @@ func TestIntUint8KernelsRuntime(t *testing.T) {
 	}
 	icRunCfgs(t, 400, cfgs)
 }
+
+// TestIntBatchMatMulRuntime: integer BATCH_MATMUL over batch broadcasting,
+// adj_x/adj_y, constant and input rhs, int8 and int16.
+func TestIntBatchMatMulRuntime(t *testing.T) {
+	r := ktRand(500)
+	type bmm struct {
+		l, rr      []int
+		adjX, adjY bool
+		constR     bool
+	}
+	var cases []ktCase
+	for _, typ := range []fb.TensorType{fb.TensorTypeINT8, fb.TensorTypeINT16} {
+		for _, c := range []bmm{
+			{l: []int{1, 4, 3}, rr: []int{1, 3, 5}},
+			{l: []int{2, 7, 16}, rr: []int{2, 16, 9}, constR: true},
+			{l: []int{3, 2, 8, 32}, rr: []int{32, 24}, constR: true},
+			{l: []int{2, 1, 6, 10}, rr: []int{1, 3, 10, 4}},
+			{l: []int{2, 10, 6}, rr: []int{2, 4, 10}, adjX: true, adjY: true},
+			{l: []int{4, 64, 48}, rr: []int{4, 48, 64}},
+			{l: []int{1, 128, 96}, rr: []int{1, 96, 80}, constR: true},
+		} {
+			gen := func(shape []int) (*npy.Array, int64) {
+				if typ == fb.TensorTypeINT16 {
+					return ktI16(r, -20000, 20000, shape...), 0
+				}
+				return ktI8(r, -128, 127, shape...), int64(r.IntN(41) - 20)
+			}
+			la, lz := gen(c.l)
+			ra, rz := gen(c.rr)
+			k := c.l[len(c.l)-1]
+			if c.adjX {
+				k = c.l[len(c.l)-2]
+			}
+			ls, rs := float32(0.01+0.04*r.Float64()), float32(0.01+0.04*r.Float64())
+			sx := 74.0
+			qmax := 128.0
+			if typ == fb.TensorTypeINT16 {
+				sx, qmax = 11500, 32768
+			}
+			os := float32(2.5 * math.Sqrt(float64(k)) * sx * sx * float64(ls*rs) / qmax)
+			oz := int64(0)
+			if typ == fb.TensorTypeINT8 {
+				oz = int64(r.IntN(61) - 30)
+			}
+			g, err := newBmmGeom(&Tensor{Shape: c.l}, &Tensor{Shape: c.rr}, c.adjX, c.adjY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt := ktQuant(ktIn(typ, c.rr...), []float32{rs}, []int64{rz}, 0)
+			inputs := []*npy.Array{la}
+			if c.constR {
+				rt.data = ra.Data
+			} else {
+				inputs = append(inputs, ra)
+			}
+			op := ktSpec(fb.BuiltinOperatorBATCH_MATMUL, &fb.BatchMatMulOptionsT{AdjX: c.adjX, AdjY: c.adjY},
+				[]ktT{ktQuant(ktIn(typ, c.l...), []float32{ls}, []int64{lz}, 0), rt},
+				ktQuant(ktIn(typ, g.outShape[:g.rank]...), []float32{os}, []int64{oz}, 0))
+			op.version = 4
+			name := fmt.Sprintf("BATCH_MATMUL_%s_%v_%v_adj%v%v_const%v", fb.EnumNamesTensorType[typ], c.l, c.rr, c.adjX, c.adjY, c.constR)
+			cases = append(cases, ktCase{name: name, op: op, inputs: inputs})
+		}
+	}
+	icCompare(t, cases)
+}
