@@ -498,3 +498,75 @@ func TestIntBatchMatMulRuntime(t *testing.T) {
 	}
 	icCompare(t, cases)
 }
+
+// TestIntTransposeConvRuntime: integer TRANSPOSE_CONV over strides,
+// padding, filter sizes, channel counts, with and without bias.
+func TestIntTransposeConvRuntime(t *testing.T) {
+	r := ktRand(600)
+	type tc struct{ h, w, c, k, oc, s int }
+	var cases []ktCase
+	for _, typ := range icTypes {
+		for _, pad := range []fb.Padding{fb.PaddingSAME, fb.PaddingVALID} {
+			for ci, g := range []tc{{4, 5, 3, 3, 4, 2}, {6, 6, 8, 2, 5, 2}, {5, 4, 2, 3, 3, 1}, {3, 3, 16, 4, 8, 2}, {8, 8, 16, 3, 16, 2}} {
+				in, inZP := icValues(r, typ, 1, g.h, g.w, g.c)
+				inScale := float32(0.01 + 0.04*r.Float64())
+				oh, ow := g.h*g.s, g.w*g.s
+				if pad == fb.PaddingVALID {
+					oh, ow = (g.h-1)*g.s+g.k, (g.w-1)*g.s+g.k
+				}
+				wShape := []int{g.oc, g.k, g.k, g.c}
+				wt := ktT{typ: fb.TensorTypeINT8, shape: wShape, data: ktI8(r, -127, 127, wShape...).Data}
+				nsc := g.oc
+				var wZP []int64
+				if typ == fb.TensorTypeUINT8 {
+					wt.typ, wt.data, nsc = fb.TensorTypeUINT8, ktU8(r, 0, 255, wShape...).Data, 1
+					wZP = []int64{int64(110 + r.IntN(30))}
+				} else {
+					wZP = make([]int64, nsc)
+				}
+				wScale := make([]float32, nsc)
+				bScale := make([]float32, nsc)
+				for i := range wScale {
+					wScale[i] = float32(0.002 + 0.02*r.Float64())
+					bScale[i] = inScale * wScale[i]
+				}
+				wt = ktQuant(wt, wScale, wZP, 0)
+				// Each output sums about (k/s)²·c products.
+				taps := float64(g.k*g.k*g.c) / float64(g.s*g.s)
+				sx, qmax := 74.0, 128.0
+				if typ == fb.TensorTypeINT16 {
+					sx, qmax = 11500, 32768
+				}
+				accStd := math.Sqrt(taps) * sx * 73
+				outScale := float32(2.5 * accStd * float64(inScale) * float64(wScale[0]) / qmax)
+				outZP := int64(0)
+				if typ == fb.TensorTypeUINT8 {
+					outZP = int64(100 + r.IntN(56))
+				} else if typ == fb.TensorTypeINT8 {
+					outZP = int64(r.IntN(61) - 30)
+				}
+				ins := []ktT{ktConst(npy.FromInt32([]int{4}, []int32{1, int32(oh), int32(ow), int32(g.oc)})), wt,
+					ktQuant(ktIn(typ, 1, g.h, g.w, g.c), []float32{inScale}, []int64{inZP}, 0)}
+				if ci%2 == 0 {
+					lim := int32(accStd)
+					bz := make([]int64, nsc)
+					if typ == fb.TensorTypeINT16 {
+						b := make([]int64, g.oc)
+						for i := range b {
+							b[i] = int64(r.Int32N(2*lim+1) - lim)
+						}
+						ins = append(ins, ktQuant(ktConst(npy.FromInt64([]int{g.oc}, b)), bScale, bz, 0))
+					} else {
+						ins = append(ins, ktQuant(ktConst(ktI32(r, -lim, lim, g.oc)), bScale, bz, 0))
+					}
+				}
+				op := ktSpec(fb.BuiltinOperatorTRANSPOSE_CONV, &fb.TransposeConvOptionsT{Padding: pad, StrideH: int32(g.s), StrideW: int32(g.s)},
+					ins, ktQuant(ktIn(typ, 1, oh, ow, g.oc), []float32{outScale}, []int64{outZP}, 0))
+				op.version = 3
+				name := fmt.Sprintf("TRANSPOSE_CONV_%s_%dx%dx%d_k%d_o%d_s%d_%s_bias%v", fb.EnumNamesTensorType[typ], g.h, g.w, g.c, g.k, g.oc, g.s, fb.EnumNamesPadding[pad], ci%2 == 0)
+				cases = append(cases, ktCase{name: name, op: op, inputs: []*npy.Array{in}})
+			}
+		}
+	}
+	icCompare(t, cases)
+}
