@@ -8,7 +8,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"testing"
 
 	"litequant/core/convert"
@@ -31,8 +33,10 @@ import (
 //
 // (An external test package: core/convert imports core/interp.)
 
-// qmModes are the conversions applied to every float model.
-var qmModes = []string{"int8", "int16x8", "uint8"}
+// qmModes are the conversions applied to every float model: the three
+// integer modes, and int8 with int8 inputs and outputs ("int8-io", whose
+// graph starts without a QUANTIZE).
+var qmModes = []string{"int8", "int8-io", "int16x8", "uint8"}
 
 // qmTFModels are TensorFlow's quantized models in ../shared/models.
 var qmTFModels = []string{
@@ -64,6 +68,104 @@ type qmCase struct {
 
 func TestQuantizedModels(t *testing.T) {
 	runtimetest.Require(t)
+	for _, c := range qmCases(t) {
+		t.Run(c.name, func(t *testing.T) { qmCompare(t, qmModel(t, c), c.base) })
+	}
+}
+
+// TestQuantizedModelPrefixes checks, for each model the Go interpreter
+// cannot build whole (an operator without an integer kernel yet), the
+// longest prefix of its operators that it can build: every activation
+// of that prefix must match the runtime's as in TestQuantizedModels. So
+// the operators before the first missing kernel are checked on real
+// models too.
+func TestQuantizedModelPrefixes(t *testing.T) {
+	runtimetest.Require(t)
+	for _, c := range qmCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			model := qmModel(t, c)
+			m, err := tflite.Load(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := interp.New(m, interp.Options{}); err == nil {
+				t.Skip("the Go interpreter builds the whole model: TestQuantizedModels checks it")
+			}
+			ss, err := fixtures.Samples(m, c.base, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prefix, kept, why := qmPrefix(t, m, ss[0])
+			if kept == 0 {
+				t.Skipf("no operator before the first one the Go interpreter cannot build: %v", why)
+			}
+			t.Logf("checking operators 0..%d of %d; operator %d: %v", kept-1, len(m.Subgraphs[0].Operators), kept, why)
+			qmCompare(t, prefix, c.base)
+		})
+	}
+}
+
+// qmPrefix cuts m to its first operators up to the first one the Go
+// interpreter cannot build or run (on sample s), with every activation
+// they produce as an output; it returns the model, the number of
+// operators kept and the error of the first dropped one.
+func qmPrefix(t *testing.T, m *tflite.Model, s fixtures.Sample) ([]byte, int, error) {
+	t.Helper()
+	data, err := m.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opRe := regexp.MustCompile(`operator (\d+) \(`)
+	var why error
+	for {
+		cut, err := tflite.Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err = qmRunGo(cut, []fixtures.Sample{s}, false); err == nil {
+			return data, len(cut.Subgraphs[0].Operators), why
+		}
+		mm := opRe.FindStringSubmatch(err.Error())
+		if mm == nil {
+			t.Fatalf("cannot tell the failing operator: %v", err)
+		}
+		k, _ := strconv.Atoi(mm[1])
+		if why == nil || k < len(cut.Subgraphs[0].Operators) {
+			why = err
+		}
+		if k == 0 {
+			return nil, 0, why
+		}
+		sg := cut.Subgraphs[0]
+		sg.Operators = sg.Operators[:k]
+		sg.Outputs = qmActivations(sg)
+		if data, err = cut.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// qmActivations lists the tensors the operators produce whose type the
+// runtime harness can exchange.
+func qmActivations(sg *fb.SubGraphT) []int32 {
+	var outs []int32
+	seen := map[int32]bool{}
+	for _, op := range sg.Operators {
+		for _, o := range op.Outputs {
+			tt := sg.Tensors[o]
+			if seen[o] || samples.NPYType(tt.Type) == npy.InvalidDType || tt.Type == fb.TensorTypeINT64 {
+				continue
+			}
+			seen[o] = true
+			outs = append(outs, o)
+		}
+	}
+	return outs
+}
+
+// qmCases lists every float model in each mode, then TensorFlow's
+// quantized models.
+func qmCases(t *testing.T) []qmCase {
 	var cases []qmCase
 	for _, path := range fixtures.Models(t) {
 		base := filepath.Base(path)
@@ -89,18 +191,20 @@ func TestQuantizedModels(t *testing.T) {
 		}
 		cases = append(cases, qmCase{name: name, base: name, model: data})
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			model := c.model
-			if model == nil {
-				var err error
-				if model, err = qmConvert(c.float, c.base, c.mode); err != nil {
-					qmConvertFailed(t, c, err)
-				}
-			}
-			qmCompare(t, model, c.base)
-		})
+	return cases
+}
+
+// qmModel returns the case's quantized model, converting a float one.
+func qmModel(t *testing.T, c qmCase) []byte {
+	t.Helper()
+	if c.model != nil {
+		return c.model
 	}
+	model, err := qmConvert(c.float, c.base, c.mode)
+	if err != nil {
+		qmConvertFailed(t, c, err)
+	}
+	return model
 }
 
 // qmConvertFailed ends a case whose conversion failed: skipped when the
@@ -162,12 +266,20 @@ func qmConvert(data []byte, base, mode string) ([]byte, error) {
 	res, err := convert.Convert(context.Background(), convert.Request{
 		Model:   data,
 		Calib:   []samples.File{{Name: "calib.npz", Data: buf.Bytes()}},
-		Options: convert.Options{Mode: mode},
+		Options: qmOptions(mode),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res.Model, nil
+}
+
+// qmOptions returns the conversion options of a qmModes entry.
+func qmOptions(mode string) convert.Options {
+	if mode == "int8-io" {
+		return convert.Options{Mode: "int8", InputType: "int8", OutputType: "int8"}
+	}
+	return convert.Options{Mode: mode}
 }
 
 // qmCompare runs model on qmSamples inputs in both interpreters and
@@ -330,18 +442,7 @@ func qmLocate(t *testing.T, modelBytes []byte, s fixtures.Sample) bool {
 		return true
 	}
 	sg := model.Subgraphs[0]
-	var outs []int32
-	seen := map[int32]bool{}
-	for _, op := range sg.Operators {
-		for _, o := range op.Outputs {
-			tt := sg.Tensors[o]
-			if seen[o] || samples.NPYType(tt.Type) == npy.InvalidDType || tt.Type == fb.TensorTypeINT64 {
-				continue
-			}
-			seen[o] = true
-			outs = append(outs, o)
-		}
-	}
+	outs := qmActivations(sg)
 	sg.Outputs = outs
 	data, err := model.Save()
 	if err != nil {
