@@ -26,22 +26,30 @@ type fcState struct {
 	gemm   gemmOp
 }
 
-func prepareFullyConnected(n *node) error {
+// fcOptions checks a FULLY_CONNECTED's operand count and options (the
+// weights format and fused activations TensorFlow Lite accepts) and
+// returns the options.
+func fcOptions(n *node) (*fb.FullyConnectedOptionsT, error) {
 	if err := cvIO(n, 2, "input", "weights"); err != nil {
-		return err
+		return nil, err
 	}
-	o, _ := n.opts.(*fb.FullyConnectedOptionsT)
-	if o == nil {
-		o = &fb.FullyConnectedOptionsT{}
-	}
+	o := optsOr(n, &fb.FullyConnectedOptionsT{})
 	if o.WeightsFormat != fb.FullyConnectedOptionsWeightsFormatDEFAULT {
-		return unsupportedf("weights format %s", o.WeightsFormat)
+		return nil, unsupportedf("weights format %s", o.WeightsFormat)
 	}
 	switch o.FusedActivationFunction {
 	case fb.ActivationFunctionTypeNONE, fb.ActivationFunctionTypeRELU, fb.ActivationFunctionTypeRELU_N1_TO_1, fb.ActivationFunctionTypeRELU6:
 	default:
 		// TensorFlow Lite refuses the others here too.
-		return fmt.Errorf("fused activation %s is not allowed (NONE, RELU, RELU_N1_TO_1 or RELU6)", o.FusedActivationFunction)
+		return nil, fmt.Errorf("fused activation %s is not allowed (NONE, RELU, RELU_N1_TO_1 or RELU6)", o.FusedActivationFunction)
+	}
+	return o, nil
+}
+
+func prepareFullyConnected(n *node) error {
+	o, err := fcOptions(n)
+	if err != nil {
+		return err
 	}
 	s := &fcState{opts: o}
 	n.state = s

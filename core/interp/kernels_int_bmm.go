@@ -81,12 +81,7 @@ func evalIntBatchMatMul(n *node) error {
 		for i := 0; i < m; i++ {
 			row := lhsW[(li*m+i)*k : (li*m+i+1)*k]
 			for j := 0; j < nn; j++ {
-				col := rhsT[(ri*nn+j)*k : (ri*nn+j+1)*k]
-				if s.stage.wide {
-					res[j] = s.stage.out64(icDot[int64](row, col), 0)
-				} else {
-					res[j] = s.stage.out32(icDot[int32](row, col), 0)
-				}
+				res[j] = s.stage.dot(row, rhsT[(ri*nn+j)*k:(ri*nn+j+1)*k], nil, 0)
 			}
 			icStore(out, (b*m+i)*nn, res)
 		}

@@ -262,6 +262,23 @@ func (q *icStage) out32(acc int32, c int) int32 {
 	return min(max(qMulByMultiplier(acc, q.mult[c], q.shift[c])+q.zp, q.lo), q.hi)
 }
 
+// dot returns output channel c of Σ x·w plus bias[c] (when bias is
+// set), accumulated and requantized as the stage says.
+func (q *icStage) dot(x, w []int32, bias []int64, c int) int32 {
+	if q.wide {
+		acc := icDot[int64](x, w)
+		if bias != nil {
+			acc += bias[c]
+		}
+		return q.out64(acc, c)
+	}
+	acc := icDot[int32](x, w)
+	if bias != nil {
+		acc += int32(bias[c])
+	}
+	return q.out32(acc, c)
+}
+
 // out64 requantizes an int64 accumulator (16x8) of channel c.
 func (q *icStage) out64(acc int64, c int) int32 {
 	return min(max(qMulByMultiplier64(acc, q.mult[c], q.shift[c])+q.zp, q.lo), q.hi)

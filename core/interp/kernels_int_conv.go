@@ -118,13 +118,27 @@ func evalIntConv(n *node) error {
 	if err := cvRank4(in, filt); err != nil {
 		return err
 	}
-	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
-	outC, kH, kW, cinG := filt.Shape[0], filt.Shape[1], filt.Shape[2], filt.Shape[3]
+	inC, outC, kH, kW, cinG := in.Shape[3], filt.Shape[0], filt.Shape[1], filt.Shape[2], filt.Shape[3]
 	if cinG <= 0 || inC%cinG != 0 || outC%(inC/cinG) != 0 {
 		return fmt.Errorf("input has %d channels, filter %v: not a grouping", inC, filt.Shape)
 	}
 	o := s.opts
-	win, err := newConvWindow(o.Padding, inH, inW, kH, kW, int(o.StrideH), int(o.StrideW), int(o.DilationHFactor), int(o.DilationWFactor))
+	s.cinG = cinG
+	return s.run(n, in, outC, kH, kW, icGeom{o.Padding, int(o.StrideH), int(o.StrideW), int(o.DilationHFactor), int(o.DilationWFactor)}, kH*kW*cinG+outC, kH*kW*cinG)
+}
+
+// icGeom is a convolution's padding, strides and dilations.
+type icGeom struct {
+	pad            fb.Padding
+	sH, sW, dH, dW int
+}
+
+// run evaluates the convolution on input in: outC output channels of a
+// kH×kW window with geometry g, rowSize buffer values per part and depth
+// multiply-adds per output.
+func (s *icConvState) run(n *node, in *Tensor, outC, kH, kW int, g icGeom, rowSize, depth int) error {
+	batch, inH, inW := in.Shape[0], in.Shape[1], in.Shape[2]
+	win, err := newConvWindow(g.pad, inH, inW, kH, kW, g.sH, g.sW, g.dH, g.dW)
 	if err != nil {
 		return err
 	}
@@ -133,9 +147,15 @@ func evalIntConv(n *node) error {
 	if m == 0 || outC == 0 {
 		return nil
 	}
-	s.win, s.inC, s.outC, s.cinG = win, inC, outC, cinG
-	s.start(n, in, kH*kW*cinG+outC)
-	if parallelWorth(m * outC * kH * kW * cinG) {
+	s.win, s.inC, s.outC = win, in.Shape[3], outC
+	s.start(n, in, rowSize)
+	if s.stage.wide && s.dwOpts != nil && (len(s.acc64) != len(s.parts) || len(s.acc64[0]) != outC) {
+		s.acc64 = make([][]int64, len(s.parts))
+		for p := range s.acc64 {
+			s.acc64[p] = make([]int64, outC)
+		}
+	}
+	if parallelWorth(m * outC * depth) {
 		parallelRows(s, m, 1)
 	} else {
 		s.rows(0, 0, m)
@@ -162,20 +182,7 @@ func (s *icConvState) rows(part, r0, r1 int) {
 		for g := 0; g < groups; g++ {
 			s.gather(col, b, oy, ox, g)
 			for oc := g * coutG; oc < (g+1)*coutG; oc++ {
-				wr := s.w[oc*k : (oc+1)*k]
-				if s.stage.wide {
-					acc := icDot[int64](col, wr)
-					if s.bias != nil {
-						acc += s.bias[oc]
-					}
-					res[oc] = s.stage.out64(acc, oc)
-					continue
-				}
-				acc := icDot[int32](col, wr)
-				if s.bias != nil {
-					acc += int32(s.bias[oc])
-				}
-				res[oc] = s.stage.out32(acc, oc)
+				res[oc] = s.stage.dot(col, s.w[oc*k:(oc+1)*k], s.bias, oc)
 			}
 		}
 		icStore(s.out, r*s.outC, res)
@@ -226,8 +233,7 @@ func evalIntDepthwise(n *node) error {
 	if err := cvRank4(in, filt); err != nil {
 		return err
 	}
-	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
-	kH, kW, outC := filt.Shape[1], filt.Shape[2], filt.Shape[3]
+	inC, kH, kW, outC := in.Shape[3], filt.Shape[1], filt.Shape[2], filt.Shape[3]
 	if inC <= 0 || outC%inC != 0 {
 		return fmt.Errorf("filter has %d channels, not a multiple of the input's %d", outC, inC)
 	}
@@ -235,30 +241,8 @@ func evalIntDepthwise(n *node) error {
 	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != outC/inC {
 		return fmt.Errorf("depth_multiplier %d disagrees with the shapes (%d input channels, %d filter channels)", o.DepthMultiplier, inC, outC)
 	}
-	win, err := newConvWindow(o.Padding, inH, inW, kH, kW, int(o.StrideH), int(o.StrideW), int(o.DilationHFactor), int(o.DilationWFactor))
-	if err != nil {
-		return err
-	}
-	s.out = n.output(0, []int{batch, win.outH, win.outW, outC})
-	m := batch * win.outH * win.outW
-	if m == 0 || outC == 0 {
-		return nil
-	}
-	s.win, s.inC, s.outC, s.mult = win, inC, outC, outC/inC
-	s.start(n, in, outC)
-	if s.stage.wide && (len(s.acc64) != len(s.parts) || len(s.acc64[0]) != outC) {
-		s.acc64 = make([][]int64, len(s.parts))
-		for p := range s.acc64 {
-			s.acc64[p] = make([]int64, outC)
-		}
-	}
-	if parallelWorth(m * outC * kH * kW) {
-		parallelRows(s, m, 1)
-	} else {
-		s.rows(0, 0, m)
-	}
-	s.x, s.out = nil, nil
-	return nil
+	s.mult = outC / inC
+	return s.run(n, in, outC, kH, kW, icGeom{o.Padding, int(o.StrideH), int(o.StrideW), int(o.DilationHFactor), int(o.DilationWFactor)}, outC, kH*kW)
 }
 
 // dwRows computes depthwise output pixels [r0, r1).

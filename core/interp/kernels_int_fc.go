@@ -34,17 +34,9 @@ type icFCState struct {
 func (s *icFCState) job() *parJob { return &s.par }
 
 func prepareIntFC(n *node) error {
-	if err := cvIO(n, 2, "input", "weights"); err != nil {
+	o, err := fcOptions(n)
+	if err != nil {
 		return err
-	}
-	o := optsOr(n, &fb.FullyConnectedOptionsT{})
-	if o.WeightsFormat != fb.FullyConnectedOptionsWeightsFormatDEFAULT {
-		return unsupportedf("weights format %s", o.WeightsFormat)
-	}
-	switch o.FusedActivationFunction {
-	case fb.ActivationFunctionTypeNONE, fb.ActivationFunctionTypeRELU, fb.ActivationFunctionTypeRELU_N1_TO_1, fb.ActivationFunctionTypeRELU6:
-	default:
-		return fmt.Errorf("fused activation %s is not allowed (NONE, RELU, RELU_N1_TO_1 or RELU6)", o.FusedActivationFunction)
 	}
 	in, w, bias, out := n.inputs[0], n.inputs[1], n.input(2), n.outputs[0]
 	if err := icOperands(in, w, bias, out); err != nil {
@@ -58,7 +50,6 @@ func prepareIntFC(n *node) error {
 	}
 	units := w.Shape[0]
 	s := &icFCState{opts: o, inOff: -icZeroPoint(in)}
-	var err error
 	if s.bias, err = icBias(bias, units); err != nil {
 		return err
 	}
@@ -147,20 +138,7 @@ func (s *icFCState) rows(part, r0, r1 int) {
 	for r := r0; r < r1; r++ {
 		x := s.x[r*s.depth : (r+1)*s.depth]
 		for u := range res {
-			wr := s.wCur[u*s.depth : (u+1)*s.depth]
-			if s.stage.wide {
-				acc := icDot[int64](x, wr)
-				if s.bias != nil {
-					acc += s.bias[u]
-				}
-				res[u] = s.stage.out64(acc, u)
-				continue
-			}
-			acc := icDot[int32](x, wr)
-			if s.bias != nil {
-				acc += int32(s.bias[u])
-			}
-			res[u] = s.stage.out32(acc, u)
+			res[u] = s.stage.dot(x, s.wCur[u*s.depth:(u+1)*s.depth], s.bias, u)
 		}
 		icStore(s.out, r*s.units, res)
 	}

@@ -77,23 +77,17 @@ func prepareIntTransposeConv(n *node) error {
 func evalIntTransposeConv(n *node) error {
 	s := n.state.(*icTconvState)
 	shapeT, filt, in := n.inputs[0], n.inputs[1], n.inputs[2]
-	if shapeT.NumElements() != 4 {
-		return fmt.Errorf("output shape must be 4 INT32 values, got %v", shapeT)
-	}
 	if err := cvCheckRank(in, "input", 4); err != nil {
 		return err
 	}
-	sv := shapeT.I32()
-	var oshape [4]int
-	for i := range oshape {
-		if oshape[i] = int(sv[i]); oshape[i] < 0 {
-			return fmt.Errorf("output shape %v has a negative dimension", sv)
-		}
+	oshape, err := tconvOutShape(shapeT)
+	if err != nil {
+		return err
 	}
 	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
 	outC, kH, kW := filt.Shape[0], filt.Shape[1], filt.Shape[2]
 	if filt.Shape[3] != inC || oshape[0] != batch || oshape[3] != outC {
-		return fmt.Errorf("output shape %v, filter %v and input %v do not agree", sv, filt.Shape, in.Shape)
+		return fmt.Errorf("output shape %v, filter %v and input %v do not agree", oshape, filt.Shape, in.Shape)
 	}
 	o := s.opts
 	sH, sW := int(o.StrideH), int(o.StrideW)

@@ -75,23 +75,14 @@ const tconvBlockBytes = 256 << 10
 func evalTransposeConv(n *node) error {
 	s := n.state.(*tconvState)
 	shapeT, filt, in, bias := n.inputs[0], n.inputs[1], n.inputs[2], n.input(3)
-	if shapeT.NumElements() != 4 || shapeT.Type != fb.TensorTypeINT32 {
-		return fmt.Errorf("output shape must be 4 INT32 values, got %v", shapeT)
-	}
-	if err := cvCheckRank(in, "input", 4); err != nil {
+	oshape, err := tconvOutShape(shapeT)
+	if err != nil {
 		return err
 	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
+	if err := cvRank4(in, filt); err != nil {
 		return err
 	}
 	sv := shapeT.I32()
-	var oshape [4]int
-	for i := range oshape {
-		oshape[i] = int(sv[i])
-		if oshape[i] < 0 {
-			return fmt.Errorf("output shape %v has a negative dimension", sv)
-		}
-	}
 	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
 	outC, kH, kW := filt.Shape[0], filt.Shape[1], filt.Shape[2]
 	if filt.Shape[3] != inC {
@@ -184,4 +175,18 @@ func evalTransposeConv(n *node) error {
 		storeClamped(ov, ov, lo, hi)
 	}
 	return nil
+}
+
+// tconvOutShape reads TRANSPOSE_CONV's output shape operand.
+func tconvOutShape(t *Tensor) ([4]int, error) {
+	var oshape [4]int
+	if t.NumElements() != 4 || t.Type != fb.TensorTypeINT32 {
+		return oshape, fmt.Errorf("output shape must be 4 INT32 values, got %v", t)
+	}
+	for i, v := range t.I32() {
+		if oshape[i] = int(v); v < 0 {
+			return oshape, fmt.Errorf("output shape %v has a negative dimension", t.I32())
+		}
+	}
+	return oshape, nil
 }
