@@ -203,12 +203,11 @@ type bmmGeom struct {
 
 // newBmmGeom checks the operands' shapes and broadcasts their batch
 // dimensions (right-aligned).
-func newBmmGeom(lhs, rhs *Tensor, adjX, adjY bool) (*bmmGeom, error) {
+func newBmmGeom(lhs, rhs *Tensor, adjX, adjY bool) (g bmmGeom, err error) {
 	lr, rr := len(lhs.Shape), len(rhs.Shape)
 	if lr < 2 || rr < 2 || lr > bmmMaxRank || rr > bmmMaxRank {
-		return nil, fmt.Errorf("operands must have rank 2 to %d, got %v and %v", bmmMaxRank, lhs.Shape, rhs.Shape)
+		return g, fmt.Errorf("operands must have rank 2 to %d, got %v and %v", bmmMaxRank, lhs.Shape, rhs.Shape)
 	}
-	g := &bmmGeom{}
 	g.m, g.k = lhs.Shape[lr-2], lhs.Shape[lr-1]
 	if adjX {
 		g.m, g.k = g.k, g.m
@@ -219,7 +218,7 @@ func newBmmGeom(lhs, rhs *Tensor, adjX, adjY bool) (*bmmGeom, error) {
 	}
 	g.nn = nn
 	if g.k != k2 {
-		return nil, fmt.Errorf("lhs %v (adj_x %v) and rhs %v (adj_y %v) do not multiply", lhs.Shape, adjX, rhs.Shape, adjY)
+		return g, fmt.Errorf("lhs %v (adj_x %v) and rhs %v (adj_y %v) do not multiply", lhs.Shape, adjX, rhs.Shape, adjY)
 	}
 	g.rank = max(lr, rr)
 	lb, rb := 1, 1
@@ -237,7 +236,7 @@ func newBmmGeom(lhs, rhs *Tensor, adjX, adjY bool) (*bmmGeom, error) {
 		case ld == 1:
 			g.outShape[i] = rd
 		default:
-			return nil, fmt.Errorf("batch dimensions of %v and %v do not broadcast", lhs.Shape, rhs.Shape)
+			return g, fmt.Errorf("batch dimensions of %v and %v do not broadcast", lhs.Shape, rhs.Shape)
 		}
 		if ld != 1 {
 			g.lStride[i] = lb

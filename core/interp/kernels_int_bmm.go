@@ -24,6 +24,7 @@ type icBmmState struct {
 	rOff   int32
 	rhsT   []int32 // a constant rhs, widened and transposed to [batch][n][k]
 	lhsBuf []int32
+	res    []int32
 }
 
 func prepareIntBatchMatMul(n *node) error {
@@ -76,7 +77,10 @@ func evalIntBatchMatMul(n *node) error {
 		s.lhsBuf = make([]int32, lb*m*k)
 	}
 	lhsW := icBmmOperand(s.lhsBuf[:lb*m*k], lhs, s.lOff, lb, k, m, s.opts.AdjX)
-	res := make([]int32, nn)
+	if cap(s.res) < nn {
+		s.res = make([]int32, nn)
+	}
+	res := s.res[:nn]
 	geo.each(func(b, li, ri int) {
 		for i := 0; i < m; i++ {
 			row := lhsW[(li*m+i)*k : (li*m+i+1)*k]
