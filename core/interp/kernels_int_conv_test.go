@@ -36,6 +36,7 @@ type icCfg struct {
 	keepDims  bool // FC: input [1, b, depth] with keep_num_dims
 	zeroZP    bool // input and output zero points 0
 	biasPC    bool // per-tensor weights with a bias quantized per channel (equal scales)
+	groups    int  // CONV_2D: filter channels c/groups (0: 1 group)
 }
 
 func (c icCfg) name() string {
@@ -66,6 +67,9 @@ func (c icCfg) name() string {
 	}
 	if c.biasPC {
 		s += "_biaspc"
+	}
+	if c.groups > 1 {
+		s += fmt.Sprintf("_g%d", c.groups)
 	}
 	return s
 }
@@ -104,7 +108,8 @@ func (c icCfg) case_(r *rand.Rand) ktCase {
 	var channels, axis, depth int
 	switch c.code {
 	case fb.BuiltinOperatorCONV_2D:
-		wShape, channels, axis, depth = []int{c.oc, c.kh, c.kw, c.c}, c.oc, 0, c.kh*c.kw*c.c
+		cg := c.c / max(c.groups, 1)
+		wShape, channels, axis, depth = []int{c.oc, c.kh, c.kw, cg}, c.oc, 0, c.kh*c.kw*cg
 	case fb.BuiltinOperatorDEPTHWISE_CONV_2D:
 		wShape, channels, axis, depth = []int{1, c.kh, c.kw, c.c * c.oc}, c.c*c.oc, 3, c.kh*c.kw
 	default:
@@ -331,6 +336,13 @@ func icConvCfgs(code fb.BuiltinOperator, typ fb.TensorType) []icCfg {
 	c := icConvBase(code, typ, 7, 5, 6, 3, oc(4))
 	c.perTensor = true
 	cfgs = append(cfgs, c)
+	if code == fb.BuiltinOperatorCONV_2D {
+		for _, g := range [][3]int{{2, 8, 6}, {4, 16, 8}} {
+			c = icConvBase(code, typ, 9, 7, g[1], 3, g[2])
+			c.groups = g[0]
+			cfgs = append(cfgs, c)
+		}
+	}
 	if code == fb.BuiltinOperatorDEPTHWISE_CONV_2D {
 		// TensorFlow Lite's quantized CONV_2D requires a bias.
 		c = icConvBase(code, typ, 7, 5, 6, 3, oc(4))
@@ -569,4 +581,39 @@ func TestIntTransposeConvRuntime(t *testing.T) {
 		}
 	}
 	icCompare(t, cases)
+}
+
+// TestIntKernelErrors: configurations the integer kernels refuse, with
+// messages that say what is wrong.
+func TestIntKernelErrors(t *testing.T) {
+	r := ktRand(700)
+	I8, U8, I16, I32 := fb.TensorTypeINT8, fb.TensorTypeUINT8, fb.TensorTypeINT16, fb.TensorTypeINT32
+	q := func(tt ktT, scale float32, zp int64) ktT { return ktQuant(tt, []float32{scale}, []int64{zp}, 0) }
+	x := q(ktIn(I8, 1, 4, 4, 3), 0.05, 1)
+	w := q(ktConst(ktI8(r, -127, 127, 2, 3, 3, 3)), 0.01, 0)
+	bias := q(ktConst(ktI32(r, -100, 100, 2)), 0.0005, 0)
+	conv := &fb.Conv2DOptionsT{Padding: fb.PaddingSAME, StrideH: 1, StrideW: 1, DilationHFactor: 1, DilationWFactor: 1}
+	out := q(ktIn(I8, 1, 4, 4, 2), 0.1, 0)
+	in := ktI8(r, -128, 127, 1, 4, 4, 3)
+	for _, c := range []struct {
+		name, want string
+		ins        []ktT
+		out        ktT
+		inputs     []*npy.Array
+	}{
+		{"float weights", "weights (want INT8)", []ktT{x, ktConst(cvtArray(r, 2, 3, 3, 3)), bias}, out, []*npy.Array{in}},
+		{"filter input", "non-constant filter", []ktT{x, q(ktIn(I8, 2, 3, 3, 3), 0.01, 0), bias}, out, []*npy.Array{in, ktI8(r, -127, 127, 2, 3, 3, 3)}},
+		{"bias size", "bias has 3 elements", []ktT{x, w, q(ktConst(ktI32(r, -100, 100, 3)), 0.0005, 0)}, out, []*npy.Array{in}},
+		{"output type", "output of type UINT8", []ktT{x, w, bias}, q(ktIn(U8, 1, 4, 4, 2), 0.1, 0), []*npy.Array{in}},
+		{"int16 zero point", "zero point 3", []ktT{q(ktIn(I16, 1, 4, 4, 3), 0.001, 3), w, q(ktConst(npy.FromInt64([]int{2}, []int64{1, 2})), 0.00001, 0)}, q(ktIn(I16, 1, 4, 4, 2), 0.01, 0), []*npy.Array{ktI16(r, -100, 100, 1, 4, 4, 3)}},
+		{"int8 with int64 bias", "a INT64 bias", []ktT{x, w, q(ktConst(npy.FromInt64([]int{2}, []int64{1, 2})), 0.0005, 0)}, out, []*npy.Array{in}},
+		{"weight scales", "do not match the shape", []ktT{x, ktQuant(ktConst(ktI8(r, -127, 127, 2, 3, 3, 3)), []float32{0.01, 0.02, 0.03}, []int64{0, 0, 0}, 0), bias}, out, []*npy.Array{in}},
+		{"weight axis", "quantized along axis 3 (want 0)", []ktT{x, ktQuant(ktConst(ktI8(r, -127, 127, 2, 3, 3, 3)), []float32{0.01, 0.02, 0.03}, []int64{0, 0, 0}, 3), bias}, out, []*npy.Array{in}},
+		{"unquantized input", "quantized per tensor", []ktT{ktIn(I8, 1, 4, 4, 3), w, bias}, out, []*npy.Array{in}},
+		{"int32 input", "input of type INT32", []ktT{ktIn(I32, 1, 4, 4, 3), w, bias}, q(ktIn(I32, 1, 4, 4, 2), 0.1, 0), []*npy.Array{ktI32(r, -5, 5, 1, 4, 4, 3)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ktWantErr(t, c.want, ktModel(fb.BuiltinOperatorCONV_2D, conv, c.ins, c.out), c.inputs...)
+		})
+	}
 }
