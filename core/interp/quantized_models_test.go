@@ -27,7 +27,7 @@ import (
 // same inputs: every float model in ../shared quantized by litequant in
 // each integer mode, and TensorFlow's own quantized models. Integer
 // outputs must be equal element for element, float outputs within 1e-5
-// relative. When an output differs, the test runs both interpreters once
+// relative L2 error. When an output differs, the test runs both interpreters once
 // more with every activation as an output and names the first operator
 // whose result differs.
 //
@@ -397,7 +397,9 @@ func qmArray(t *interp.Tensor) (*npy.Array, error) {
 }
 
 // qmDiff describes how got differs from want, or "": integers must be
-// equal, floats within qmFloatTol relative (1e-7 absolute near zero).
+// equal element for element; floats within qmFloatTol relative L2 error
+// (max abs error when the reference is all zeros), the project's measure
+// for float outputs (compare_test.go), NaNs in the same places.
 func qmDiff(got, want *npy.Array) string {
 	if got.DType != want.DType {
 		return fmt.Sprintf("dtype %s, runtime gives %s", got.DType, want.DType)
@@ -411,15 +413,20 @@ func qmDiff(got, want *npy.Array) string {
 	}
 	w, _ := want.Float64s()
 	diff, worst, at := 0, 0.0, -1
+	var num, den float64
 	for i := range w {
-		d := math.Abs(g[i] - w[i])
-		bad := d != 0
-		if want.DType.IsFloat() {
-			bad = d > qmFloatTol*math.Abs(w[i])+1e-7 || math.IsNaN(g[i]) != math.IsNaN(w[i])
+		if math.IsNaN(g[i]) != math.IsNaN(w[i]) {
+			return fmt.Sprintf("element %d: %g, runtime %g", i, g[i], w[i])
 		}
-		if bad {
+		if math.IsNaN(w[i]) {
+			continue
+		}
+		d := math.Abs(g[i] - w[i])
+		num += d * d
+		den += w[i] * w[i]
+		if d != 0 {
 			diff++
-			if d > worst || at < 0 {
+			if d > worst {
 				worst, at = d, i
 			}
 		}
@@ -427,7 +434,20 @@ func qmDiff(got, want *npy.Array) string {
 	if diff == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d elements differ, by up to %g (element %d: %g, runtime %g)", diff, len(w), worst, at, g[at], w[at])
+	msg := fmt.Sprintf("%d of %d elements differ, by up to %g (element %d: %g, runtime %g)", diff, len(w), worst, at, g[at], w[at])
+	if !want.DType.IsFloat() {
+		return msg
+	}
+	if den == 0 {
+		if worst <= qmFloatTol {
+			return ""
+		}
+		return msg + " (reference all zeros)"
+	}
+	if rel := math.Sqrt(num / den); rel > qmFloatTol {
+		return fmt.Sprintf("relative L2 error %.3g > %g; %s", rel, qmFloatTol, msg)
+	}
+	return ""
 }
 
 // qmLocate makes every activation of the primary subgraph an output, runs
