@@ -7,8 +7,9 @@ import (
 	"litequant/core/tflite"
 )
 
-// What the integer convolutions and fully connected layers
-// (kernels_int_conv.go, kernels_int_fc.go) share: operand checks, weights
+// What the integer convolutions, fully connected layers and matrix
+// products (kernels_int_conv.go, kernels_int_fc.go, kernels_int_tconv.go,
+// kernels_int_bmm.go) share: operand checks, weights
 // and inputs widened to int32 with their offsets (so padding is a plain
 // zero), the bias, and the output stage that requantizes accumulators.
 //
@@ -23,8 +24,9 @@ import (
 // each node picks its arithmetic in prepare. Measured against the runtime
 // (kernels_int_conv_test.go; counts are one-unit differences the other
 // choice gave):
-//   - 8-bit CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with constant
-//     weights and bias go to XNNPACK (icDelegated), which scales the
+//   - 8-bit CONV_2D, DEPTHWISE_CONV_2D (with a bias) and FULLY_CONNECTED
+//     with constant weights and bias go to XNNPACK (icDelegated), which
+//     scales the
 //     accumulator in float32 (xnnRequant): TensorFlow Lite's fixed-point
 //     stage gave 21 of 52,000 int8 CONV_2D outputs, 42 of 47 int8 and
 //     uint8 DEPTHWISE_CONV_2D cases, 17 of 16,000 uint8 FULLY_CONNECTED
@@ -47,10 +49,11 @@ import (
 // double; with the exact double product, 7 of 19,600 int16x8
 // FULLY_CONNECTED outputs differed.
 //
-// A caution for tests: a model mixing these nodes with a uint8 node whose
-// bias is quantized per channel under per-tensor weights was seen to run
-// every node on TensorFlow Lite's kernels, so such nodes are tested in a
-// model of their own.
+// A caution for tests: in a model holding one int8 node whose bias has a
+// scale per channel under per-tensor weights, the runtime was seen to run
+// every depthwise node on TensorFlow Lite's kernels, so such nodes are
+// tested in a model of their own. TRANSPOSE_CONV and BATCH_MATMUL are
+// never delegated; their rounding is noted in their files.
 
 // icMatch selects the integer variant: quantized integer activations.
 func icMatch(n *node) bool {
