@@ -26,9 +26,8 @@ import (
 // choice gave):
 //   - 8-bit CONV_2D, DEPTHWISE_CONV_2D (with a bias) and FULLY_CONNECTED
 //     with constant weights and bias go to XNNPACK (icDelegated), which
-//     scales the
-//     accumulator in float32 (xnnRequant): TensorFlow Lite's fixed-point
-//     stage gave 21 of 52,000 int8 CONV_2D outputs, 42 of 47 int8 and
+//     scales the accumulator in float32 (xnnRequant): TensorFlow Lite's
+//     fixed-point stage gave 21 of 52,000 int8 CONV_2D outputs, 42 of 47 int8 and
 //     uint8 DEPTHWISE_CONV_2D cases, 17 of 16,000 uint8 FULLY_CONNECTED
 //     outputs;
 //   - other int8 CONV_2D and FULLY_CONNECTED run on ruy, which rounds once
