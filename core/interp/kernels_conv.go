@@ -7,8 +7,9 @@ import (
 	"litequant/core/tflite"
 )
 
-// Convolutions: CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV on float32
-// NHWC activations.
+// Convolutions: CONV_2D and DEPTHWISE_CONV_2D on float32 NHWC activations
+// (TRANSPOSE_CONV is in kernels_tconv.go), and the window geometry and
+// operand checks every convolution shares.
 //
 // CONV_2D runs as a matrix product (gemm.go): 1×1 stride-1 convolutions
 // multiply the input, one row per pixel, by the packed filter directly;
@@ -26,10 +27,6 @@ import (
 // share with its left neighbour. Border pixels and other filters take a
 // general path that accumulates tap by tap.
 //
-// TRANSPOSE_CONV multiplies the input by the filter (one column per output
-// channel and filter tap) and scatters the products into the output
-// (col2im).
-//
 // Fused activations follow TensorFlow Lite's float kernels: RELU, RELU6 and
 // RELU_N1_TO_1 clamp; TANH and SIGN_BIT are ignored by those kernels (the
 // real runtime leaves the result as is), and so are they here.
@@ -37,7 +34,6 @@ import (
 func init() {
 	register(fb.BuiltinOperatorCONV_2D, &kernel{prepare: prepareConv, eval: evalConv})
 	register(fb.BuiltinOperatorDEPTHWISE_CONV_2D, &kernel{prepare: prepareDepthwise, eval: evalDepthwise})
-	register(fb.BuiltinOperatorTRANSPOSE_CONV, &kernel{prepare: prepareTransposeConv, eval: evalTransposeConv})
 }
 
 // convWindow is the geometry of a 2-D sliding window (convolution or
@@ -162,6 +158,27 @@ func cvIO(n *node, min int, names ...string) error {
 	return nil
 }
 
+// cvPrepare checks a float convolution's operands (input, filter, optional
+// bias; one output) and the filter's rank, and returns them.
+func cvPrepare(n *node) (in, filt, bias *Tensor, err error) {
+	if err := cvIO(n, 2, "input", "filter"); err != nil {
+		return nil, nil, nil, err
+	}
+	in, filt, bias = n.inputs[0], n.inputs[1], n.input(2)
+	if err := cvCheckF32([]string{"input", "filter", "bias", "output"}, in, filt, bias, n.outputs[0]); err != nil {
+		return nil, nil, nil, err
+	}
+	return in, filt, bias, cvCheckRank(filt, "filter", 4)
+}
+
+// cvRank4 checks that the input and filter of an evaluation are NHWC.
+func cvRank4(in, filt *Tensor) error {
+	if err := cvCheckRank(in, "input", 4); err != nil {
+		return err
+	}
+	return cvCheckRank(filt, "filter", 4)
+}
+
 // ---------------------------------------------------------------------------
 // CONV_2D
 
@@ -190,22 +207,29 @@ type convState struct {
 
 func (s *convState) job() *parJob { return &s.par }
 
+// optsOr returns the node's options of type *T, or def (the schema's
+// defaults; a stride of 0 is then rejected on evaluation).
+func optsOr[T any](n *node, def *T) *T {
+	if o, _ := n.opts.(*T); o != nil {
+		return o
+	}
+	return def
+}
+
+// conv2DDefaults and depthwiseDefaults are the schema's option defaults.
+func conv2DDefaults() *fb.Conv2DOptionsT {
+	return &fb.Conv2DOptionsT{DilationWFactor: 1, DilationHFactor: 1}
+}
+
+func depthwiseDefaults() *fb.DepthwiseConv2DOptionsT {
+	return &fb.DepthwiseConv2DOptionsT{DilationWFactor: 1, DilationHFactor: 1}
+}
+
 func prepareConv(n *node) error {
-	if err := cvIO(n, 2, "input", "filter"); err != nil {
-		return err
-	}
-	o, _ := n.opts.(*fb.Conv2DOptionsT)
-	if o == nil {
-		// The schema's defaults; stride 0 is then rejected on evaluation.
-		o = &fb.Conv2DOptionsT{DilationWFactor: 1, DilationHFactor: 1}
-	}
-	s := &convState{opts: o}
+	s := &convState{opts: optsOr(n, conv2DDefaults())}
 	n.state = s
-	in, filt, bias := n.inputs[0], n.inputs[1], n.input(2)
-	if err := cvCheckF32([]string{"input", "filter", "bias", "output"}, in, filt, bias, n.outputs[0]); err != nil {
-		return err
-	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
+	in, filt, _, err := cvPrepare(n)
+	if err != nil {
 		return err
 	}
 	if filt.IsConst() && len(in.Shape) == 4 && filt.Shape[3] > 0 && in.Shape[3]%filt.Shape[3] == 0 && in.Shape[3] > 0 {
@@ -221,23 +245,24 @@ func (s *convState) packFilter(filt *Tensor, groups int) error {
 		return fmt.Errorf("%d output channels do not split in %d groups", o, groups)
 	}
 	k, og := kh*kw*ci, o/groups
-	w := filt.F32()
 	s.packed = make([]packedB, groups)
-	sz := packedSize(k, og)
-	buf := make([]float32, groups*sz)
-	for g := range s.packed {
-		s.packed[g].pack(buf[g*sz:(g+1)*sz], w[g*og*k:], k, og, 1, k)
-	}
+	packGroups(s.packed, make([]float32, groups*packedSize(k, og)), filt.F32(), k, og)
 	return nil
+}
+
+// packGroups packs each group's og×k block of an OHWI filter w into ps,
+// using consecutive packedSize(k, og) parts of buf.
+func packGroups(ps []packedB, buf, w []float32, k, og int) {
+	sz := packedSize(k, og)
+	for g := range ps {
+		ps[g].pack(buf[g*sz:(g+1)*sz], w[g*og*k:], k, og, 1, k)
+	}
 }
 
 func evalConv(n *node) error {
 	s := n.state.(*convState)
 	in, filt, bias := n.inputs[0], n.inputs[1], n.input(2)
-	if err := cvCheckRank(in, "input", 4); err != nil {
-		return err
-	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
+	if err := cvRank4(in, filt); err != nil {
 		return err
 	}
 	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
@@ -295,10 +320,7 @@ func evalConv(n *node) error {
 			s.tmp = make([]packedB, groups)
 		}
 		s.weights = s.tmp[:groups]
-		w := filt.F32()
-		for g := range s.weights {
-			s.weights[g].pack(scratch[im2col+g*sz:im2col+(g+1)*sz], w[g*s.coutG*s.k:], s.k, s.coutG, 1, s.k)
-		}
+		packGroups(s.weights, scratch[im2col:], filt.F32(), s.k, s.coutG)
 	}
 	if threads > 1 {
 		parallelRows(s, m, gemmMR)
@@ -407,53 +429,37 @@ type dwState struct {
 func (s *dwState) job() *parJob { return &s.par }
 
 func prepareDepthwise(n *node) error {
-	if err := cvIO(n, 2, "input", "filter"); err != nil {
-		return err
-	}
-	o, _ := n.opts.(*fb.DepthwiseConv2DOptionsT)
-	if o == nil {
-		o = &fb.DepthwiseConv2DOptionsT{DilationWFactor: 1, DilationHFactor: 1}
-	}
-	s := &dwState{opts: o}
+	s := &dwState{opts: optsOr(n, depthwiseDefaults())}
 	n.state = s
-	in, filt, bias := n.inputs[0], n.inputs[1], n.input(2)
-	if err := cvCheckF32([]string{"input", "filter", "bias", "output"}, in, filt, bias, n.outputs[0]); err != nil {
-		return err
-	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
+	_, filt, _, err := cvPrepare(n)
+	if err != nil {
 		return err
 	}
 	if filt.Shape[0] != 1 {
 		return fmt.Errorf("filter shape %v, want [1, height, width, channels]", filt.Shape)
 	}
-	if filt.IsConst() {
-		s.transposeFilter(filt)
+	if filt.IsConst() && filt.Shape[1] == 3 && filt.Shape[2] == 3 {
+		s.wt = transpose3x3(make([]float32, 9*filt.Shape[3]), filt.F32())
 	}
 	return nil
 }
 
-// transposeFilter stores a constant 3×3 filter channel-major.
-func (s *dwState) transposeFilter(filt *Tensor) {
-	if filt.Shape[1] != 3 || filt.Shape[2] != 3 {
-		return
-	}
-	c := filt.Shape[3]
-	w := filt.F32()
-	s.wt = make([]float32, 9*c)
+// transpose3x3 stores a 3×3 filter w (tap-major, [9][c]) channel-major in
+// dst ([c][9]) and returns dst.
+func transpose3x3[T any](dst, w []T) []T {
+	c := len(w) / 9
 	for t := 0; t < 9; t++ {
 		for ch := 0; ch < c; ch++ {
-			s.wt[9*ch+t] = w[t*c+ch]
+			dst[9*ch+t] = w[t*c+ch]
 		}
 	}
+	return dst
 }
 
 func evalDepthwise(n *node) error {
 	s := n.state.(*dwState)
 	in, filt, bias := n.inputs[0], n.inputs[1], n.input(2)
-	if err := cvCheckRank(in, "input", 4); err != nil {
-		return err
-	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
+	if err := cvRank4(in, filt); err != nil {
 		return err
 	}
 	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
@@ -495,16 +501,11 @@ func evalDepthwise(n *node) error {
 	if kH == 3 && kW == 3 && mult == 1 && win.dW == 1 {
 		if filt.IsConst() {
 			if len(s.wt) != 9*outC {
-				s.transposeFilter(filt)
+				s.wt = transpose3x3(make([]float32, 9*outC), s.w)
 			}
 			s.wtCur = s.wt
 		} else {
-			s.wtCur = n.scratchF32(9 * outC)
-			for t := 0; t < 9; t++ {
-				for ch := 0; ch < outC; ch++ {
-					s.wtCur[9*ch+t] = s.w[t*outC+ch]
-				}
-			}
+			s.wtCur = transpose3x3(n.scratchF32(9*outC), s.w)
 		}
 	}
 	if parallelWorth(batch * win.outH * win.outW * outC * kH * kW) {
@@ -591,16 +592,20 @@ func (s *dwState) interior3x3(orow []float32, b, iy0, ox0, ox1 int) {
 	r0 := s.in[base : base+rs]
 	r1 := s.in[base+dh : base+dh+rs]
 	r2 := s.in[base+2*dh : base+2*dh+rs]
-	switch w.sW {
-	case 1:
-		s.interior3x3s1(orow, r0, r1, r2, ox0, ox1)
-		return
-	case 2:
-		s.interior3x3s2(orow, r0, r1, r2, ox0, ox1)
-		return
-	}
 	bias := s.bias[:c]
 	wt := s.wtCur[:9*c]
+	if w.sW == 1 || w.sW == 2 {
+		// The output columns and the input columns they read.
+		x0 := (w.sW*ox0 - w.padL) * c
+		x1 := x0 + (w.sW*(ox1-ox0-1)+3)*c
+		o := orow[ox0*c : ox1*c]
+		if w.sW == 1 {
+			interior3x3s1(o, r0[x0:x1], r1[x0:x1], r2[x0:x1], wt, bias)
+		} else {
+			interior3x3s2(o, r0[x0:x1], r1[x0:x1], r2[x0:x1], wt, bias)
+		}
+		return
+	}
 	for ox := ox0; ox < ox1; ox++ {
 		x := (ox*w.sW - w.padL) * c
 		o := orow[ox*c : ox*c+c]
@@ -618,27 +623,15 @@ func (s *dwState) interior3x3(orow []float32, b, iy0, ox0, ox1 int) {
 	}
 }
 
-// interior3x3s1 is interior3x3 for stride 1: channel by channel, it slides
-// a 3×3 window of inputs along the row, so each output loads three new
-// inputs and reuses six.
-func (s *dwState) interior3x3s1(orow, r0, r1, r2 []float32, ox0, ox1 int) {
-	c := s.inC
-	padL := s.win.padL
-	wt := s.wtCur[:9*c]
-	bias := s.bias[:c]
-	n := ox1 - ox0
-	// Input columns ox0-padL .. ox1-padL+1 of every row, output columns
-	// ox0 .. ox1-1, all with stride c.
-	x0 := (ox0 - padL) * c
-	r0 = r0[x0 : x0+(n+2)*c]
-	r1 = r1[x0 : x0+(n+2)*c]
-	r2 = r2[x0 : x0+(n+2)*c]
-	orow = orow[ox0*c : ox1*c]
+// interior3x3s1 is interior3x3 for stride 1 on the output columns orow
+// and the input columns r0, r1, r2 they read (c = len(bias) channels
+// each): channel by channel, it slides a 3×3 window of inputs along the
+// row, so each output loads three new inputs and reuses six.
+func interior3x3s1(orow, r0, r1, r2, wt, bias []float32) {
+	c := len(bias)
 	for ch := 0; ch < c; ch++ {
-		t := (*[9]float32)(wt[9*ch:])
-		w0, w1, w2, w3, w4, w5, w6, w7, w8 := t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]
-		bv := bias[ch]
-		i := ch
+		w0, w1, w2, w3, w4, w5, w6, w7, w8 := taps9(wt, ch)
+		bv, i := bias[ch], ch
 		a0, b0, c0 := r0[i], r1[i], r2[i]
 		a1, b1, c1 := r0[i+c], r1[i+c], r2[i+c]
 		o := ch
@@ -660,24 +653,13 @@ func (s *dwState) interior3x3s1(orow, r0, r1, r2 []float32, ox0, ox1 int) {
 	}
 }
 
-// interior3x3s2 is interior3x3 for stride 2: as interior3x3s1, with one
-// input column shared by neighbouring outputs.
-func (s *dwState) interior3x3s2(orow, r0, r1, r2 []float32, ox0, ox1 int) {
-	c := s.inC
-	padL := s.win.padL
-	wt := s.wtCur[:9*c]
-	bias := s.bias[:c]
-	n := ox1 - ox0
-	x0 := (2*ox0 - padL) * c
-	r0 = r0[x0 : x0+(2*n+1)*c]
-	r1 = r1[x0 : x0+(2*n+1)*c]
-	r2 = r2[x0 : x0+(2*n+1)*c]
-	orow = orow[ox0*c : ox1*c]
+// interior3x3s2 is interior3x3s1 for stride 2, with one input column
+// shared by neighbouring outputs.
+func interior3x3s2(orow, r0, r1, r2, wt, bias []float32) {
+	c := len(bias)
 	for ch := 0; ch < c; ch++ {
-		t := (*[9]float32)(wt[9*ch:])
-		w0, w1, w2, w3, w4, w5, w6, w7, w8 := t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]
-		bv := bias[ch]
-		i := ch
+		w0, w1, w2, w3, w4, w5, w6, w7, w8 := taps9(wt, ch)
+		bv, i := bias[ch], ch
 		a0, b0, c0 := r0[i], r1[i], r2[i]
 		for o := ch; o < len(orow); o += c {
 			i1, i2 := i+c, i+2*c
@@ -690,175 +672,8 @@ func (s *dwState) interior3x3s2(orow, r0, r1, r2 []float32, ox0, ox1 int) {
 	}
 }
 
-// ---------------------------------------------------------------------------
-// TRANSPOSE_CONV
-
-type tconvState struct {
-	opts   *fb.TransposeConvOptionsT
-	packed *packedB // the filter as I × (kH*kW*O), when constant
-	tmp    packedB
-	gemm   gemmOp
-}
-
-func prepareTransposeConv(n *node) error {
-	if err := cvIO(n, 3, "output shape", "filter", "input"); err != nil {
-		return err
-	}
-	o, _ := n.opts.(*fb.TransposeConvOptionsT)
-	if o == nil {
-		o = &fb.TransposeConvOptionsT{}
-	}
-	s := &tconvState{opts: o}
-	n.state = s
-	shape, filt, in, bias := n.inputs[0], n.inputs[1], n.inputs[2], n.input(3)
-	if shape.Type != fb.TensorTypeINT32 {
-		return unsupportedf("output shape of type %s (want INT32)", tflite.TypeName(shape.Type))
-	}
-	if err := cvCheckF32([]string{"filter", "input", "bias", "output"}, filt, in, bias, n.outputs[0]); err != nil {
-		return err
-	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
-		return err
-	}
-	if filt.IsConst() {
-		ci := filt.Shape[3]
-		cols := filt.Shape[0] * filt.Shape[1] * filt.Shape[2]
-		s.packed = &packedB{}
-		packTransposeFilter(s.packed, make([]float32, filt.NumElements()), make([]float32, packedSize(ci, cols)), filt)
-	}
-	return nil
-}
-
-// packTransposeFilter packs an [O, kH, kW, I] filter into dst as the
-// I × (kH*kW*O) matrix whose column (ky*kW+kx)*O+o holds tap (ky, kx) of
-// output channel o; tmp must hold the filter's element count and dst
-// packedSize(I, kH*kW*O) values.
-func packTransposeFilter(p *packedB, tmp, dst []float32, filt *Tensor) {
-	o, kh, kw, ci := filt.Shape[0], filt.Shape[1], filt.Shape[2], filt.Shape[3]
-	w := filt.F32()
-	cols := kh * kw * o
-	t := tmp[:cols*ci] // [(ky, kx, o)][i]
-	for oc := 0; oc < o; oc++ {
-		for tap := 0; tap < kh*kw; tap++ {
-			copy(t[(tap*o+oc)*ci:(tap*o+oc+1)*ci], w[(oc*kh*kw+tap)*ci:(oc*kh*kw+tap+1)*ci])
-		}
-	}
-	p.pack(dst, t, ci, cols, 1, ci)
-}
-
-// tconvBlockBytes bounds the product block scattered at once.
-const tconvBlockBytes = 256 << 10
-
-func evalTransposeConv(n *node) error {
-	s := n.state.(*tconvState)
-	shapeT, filt, in, bias := n.inputs[0], n.inputs[1], n.inputs[2], n.input(3)
-	if shapeT.NumElements() != 4 || shapeT.Type != fb.TensorTypeINT32 {
-		return fmt.Errorf("output shape must be 4 INT32 values, got %v", shapeT)
-	}
-	if err := cvCheckRank(in, "input", 4); err != nil {
-		return err
-	}
-	if err := cvCheckRank(filt, "filter", 4); err != nil {
-		return err
-	}
-	sv := shapeT.I32()
-	var oshape [4]int
-	for i := range oshape {
-		oshape[i] = int(sv[i])
-		if oshape[i] < 0 {
-			return fmt.Errorf("output shape %v has a negative dimension", sv)
-		}
-	}
-	batch, inH, inW, inC := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
-	outC, kH, kW := filt.Shape[0], filt.Shape[1], filt.Shape[2]
-	if filt.Shape[3] != inC {
-		return fmt.Errorf("filter shape %v does not take %d input channels", filt.Shape, inC)
-	}
-	if oshape[0] != batch || oshape[3] != outC {
-		return fmt.Errorf("output shape %v does not match the input's batch %d and the filter's %d channels", sv, batch, outC)
-	}
-	biasV, err := cvBias(bias, outC)
-	if err != nil {
-		return err
-	}
-	o := s.opts
-	outH, outW := oshape[1], oshape[2]
-	// TensorFlow Lite pads as a forward convolution over the output would.
-	_, padT, err := convOutSize(o.Padding, outH, kH, int(o.StrideH), 1)
-	if err != nil {
-		return err
-	}
-	_, padL, err := convOutSize(o.Padding, outW, kW, int(o.StrideW), 1)
-	if err != nil {
-		return err
-	}
-	sH, sW := int(o.StrideH), int(o.StrideW)
-	out := n.output(0, oshape[:])
-	ov := out.F32()
-	// Start from the bias, scatter-add the products, then clamp.
-	for p := 0; p < len(ov); p += max(outC, 1) {
-		if biasV != nil {
-			copy(ov[p:p+outC], biasV)
-		} else {
-			clear(ov[p : p+outC])
-		}
-	}
-	m := batch * inH * inW
-	cols := kH * kW * outC
-	if m == 0 || cols == 0 || len(ov) == 0 {
-		return nil
-	}
-	block := max(1, tconvBlockBytes/(4*cols))
-	block = min(block, m)
-	var wp *packedB
-	var col []float32
-	if filt.IsConst() && (s.packed == nil || s.packed.k != inC || s.packed.n != cols) {
-		s.packed = &packedB{} // constant only since folding
-		packTransposeFilter(s.packed, make([]float32, filt.NumElements()), make([]float32, packedSize(inC, cols)), filt)
-	}
-	if filt.IsConst() {
-		wp = s.packed
-		col = n.scratchF32(block * cols)
-	} else {
-		fe := filt.NumElements()
-		scratch := n.scratchF32(block*cols + fe + packedSize(inC, cols))
-		col = scratch[:block*cols]
-		packTransposeFilter(&s.tmp, scratch[block*cols:block*cols+fe], scratch[block*cols+fe:], filt)
-		wp = &s.tmp
-	}
-	iv := in.F32()
-	g := &s.gemm
-	for r0 := 0; r0 < m; r0 += block {
-		r1 := min(r0+block, m)
-		g.set(r1-r0, iv[r0*inC:], inC, wp, nil, col, cols, noClampLo, noClampHi)
-		g.run()
-		for r := r0; r < r1; r++ {
-			b, iy, ix := r/(inH*inW), r/inW%inH, r%inW
-			cr := col[(r-r0)*cols : (r-r0+1)*cols]
-			for ky := 0; ky < kH; ky++ {
-				oy := iy*sH + ky - padT
-				if oy < 0 || oy >= outH {
-					continue
-				}
-				for kx := 0; kx < kW; kx++ {
-					ox := ix*sW + kx - padL
-					if ox < 0 || ox >= outW {
-						continue
-					}
-					dst := ov[((b*outH+oy)*outW+ox)*outC : ((b*outH+oy)*outW+ox+1)*outC]
-					src := cr[(ky*kW+kx)*outC : (ky*kW+kx+1)*outC]
-					src = src[:len(dst)]
-					for c, v := range src {
-						dst[c] += v
-					}
-				}
-			}
-		}
-	}
-	g.release()
-	lo, hi := convClamp(o.FusedActivationFunction)
-	if lo != noClampLo || hi != noClampHi {
-		storeClamped(ov, ov, lo, hi)
-	}
-	return nil
+// taps9 returns channel ch's nine taps of a channel-major 3×3 filter.
+func taps9(wt []float32, ch int) (w0, w1, w2, w3, w4, w5, w6, w7, w8 float32) {
+	t := (*[9]float32)(wt[9*ch:])
+	return t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]
 }

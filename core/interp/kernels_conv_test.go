@@ -470,7 +470,7 @@ func TestConv2DErrors(t *testing.T) {
 	b.Inputs(xi)
 	b.Outputs(y)
 	cvtWantErr(t, "bias has 3 elements", b.Bytes(), x)
-	// Integer inputs are not this kernel's.
+	// Integer tensors without quantization parameters are run by no kernel.
 	b = modelbuild.New()
 	xi = b.Tensor("x", fb.TensorTypeINT8, 1, 4, 4, 3)
 	wi = b.Const("w", fb.TensorTypeINT8, []int32{2, 1, 1, 3}, make([]byte, 6))

@@ -26,22 +26,30 @@ type fcState struct {
 	gemm   gemmOp
 }
 
-func prepareFullyConnected(n *node) error {
+// fcOptions checks a FULLY_CONNECTED's operand count and options (the
+// weights format and fused activations TensorFlow Lite accepts) and
+// returns the options.
+func fcOptions(n *node) (*fb.FullyConnectedOptionsT, error) {
 	if err := cvIO(n, 2, "input", "weights"); err != nil {
-		return err
+		return nil, err
 	}
-	o, _ := n.opts.(*fb.FullyConnectedOptionsT)
-	if o == nil {
-		o = &fb.FullyConnectedOptionsT{}
-	}
+	o := optsOr(n, &fb.FullyConnectedOptionsT{})
 	if o.WeightsFormat != fb.FullyConnectedOptionsWeightsFormatDEFAULT {
-		return unsupportedf("weights format %s", o.WeightsFormat)
+		return nil, unsupportedf("weights format %s", o.WeightsFormat)
 	}
 	switch o.FusedActivationFunction {
 	case fb.ActivationFunctionTypeNONE, fb.ActivationFunctionTypeRELU, fb.ActivationFunctionTypeRELU_N1_TO_1, fb.ActivationFunctionTypeRELU6:
 	default:
 		// TensorFlow Lite refuses the others here too.
-		return fmt.Errorf("fused activation %s is not allowed (NONE, RELU, RELU_N1_TO_1 or RELU6)", o.FusedActivationFunction)
+		return nil, fmt.Errorf("fused activation %s is not allowed (NONE, RELU, RELU_N1_TO_1 or RELU6)", o.FusedActivationFunction)
+	}
+	return o, nil
+}
+
+func prepareFullyConnected(n *node) error {
+	o, err := fcOptions(n)
+	if err != nil {
+		return err
 	}
 	s := &fcState{opts: o}
 	n.state = s
@@ -182,60 +190,102 @@ func packOperand(p *packedB, buf, m []float32, k, n int, adjY bool) {
 	}
 }
 
-func evalBatchMatMul(n *node) error {
-	s := n.state.(*bmmState)
-	lhs, rhs := n.inputs[0], n.inputs[1]
+// bmmGeom is the geometry of a batched matrix product: out[b] = lhs[li]
+// × rhs[ri] for each output batch b, with batch dimensions broadcast.
+type bmmGeom struct {
+	m, k, nn         int
+	rank             int
+	outShape         [bmmMaxRank]int
+	lStride, rStride [bmmMaxRank]int
+	rb               int // rhs batches
+	batches          int // output batches
+}
+
+// newBmmGeom checks the operands' shapes and broadcasts their batch
+// dimensions (right-aligned).
+func newBmmGeom(lhs, rhs *Tensor, adjX, adjY bool) (g bmmGeom, err error) {
 	lr, rr := len(lhs.Shape), len(rhs.Shape)
 	if lr < 2 || rr < 2 || lr > bmmMaxRank || rr > bmmMaxRank {
-		return fmt.Errorf("operands must have rank 2 to %d, got %v and %v", bmmMaxRank, lhs.Shape, rhs.Shape)
+		return g, fmt.Errorf("operands must have rank 2 to %d, got %v and %v", bmmMaxRank, lhs.Shape, rhs.Shape)
 	}
-	m, k := lhs.Shape[lr-2], lhs.Shape[lr-1]
-	if s.opts.AdjX {
-		m, k = k, m
+	g.m, g.k = lhs.Shape[lr-2], lhs.Shape[lr-1]
+	if adjX {
+		g.m, g.k = g.k, g.m
 	}
 	k2, nn := rhs.Shape[rr-2], rhs.Shape[rr-1]
-	if s.opts.AdjY {
+	if adjY {
 		k2, nn = nn, k2
 	}
-	if k != k2 {
-		return fmt.Errorf("lhs %v (adj_x %v) and rhs %v (adj_y %v) do not multiply", lhs.Shape, s.opts.AdjX, rhs.Shape, s.opts.AdjY)
+	g.nn = nn
+	if g.k != k2 {
+		return g, fmt.Errorf("lhs %v (adj_x %v) and rhs %v (adj_y %v) do not multiply", lhs.Shape, adjX, rhs.Shape, adjY)
 	}
-	// Broadcast the batch dimensions, right-aligned.
-	rank := max(lr, rr)
-	var outShape, lStride, rStride [bmmMaxRank]int
+	g.rank = max(lr, rr)
 	lb, rb := 1, 1
-	for i := rank - 3; i >= 0; i-- {
+	for i := g.rank - 3; i >= 0; i-- {
 		ld, rd := 1, 1
-		if j := i - (rank - lr); j >= 0 {
+		if j := i - (g.rank - lr); j >= 0 {
 			ld = lhs.Shape[j]
 		}
-		if j := i - (rank - rr); j >= 0 {
+		if j := i - (g.rank - rr); j >= 0 {
 			rd = rhs.Shape[j]
 		}
 		switch {
 		case ld == rd, rd == 1:
-			outShape[i] = ld
+			g.outShape[i] = ld
 		case ld == 1:
-			outShape[i] = rd
+			g.outShape[i] = rd
 		default:
-			return fmt.Errorf("batch dimensions of %v and %v do not broadcast", lhs.Shape, rhs.Shape)
+			return g, fmt.Errorf("batch dimensions of %v and %v do not broadcast", lhs.Shape, rhs.Shape)
 		}
 		if ld != 1 {
-			lStride[i] = lb
+			g.lStride[i] = lb
 		}
 		if rd != 1 {
-			rStride[i] = rb
+			g.rStride[i] = rb
 		}
 		lb *= ld
 		rb *= rd
 	}
-	outShape[rank-2], outShape[rank-1] = m, nn
-	out := n.output(0, outShape[:rank])
-	batches := 1
-	for _, d := range outShape[:rank-2] {
-		batches *= d
+	g.rb = rb
+	g.outShape[g.rank-2], g.outShape[g.rank-1] = g.m, nn
+	g.batches = 1
+	for _, d := range g.outShape[:g.rank-2] {
+		g.batches *= d
 	}
-	if batches == 0 || m == 0 || nn == 0 {
+	return g, nil
+}
+
+// each calls fn for every output batch b with the lhs and rhs batches it
+// multiplies.
+func (g *bmmGeom) each(fn func(b, li, ri int)) {
+	var idx [bmmMaxRank]int
+	for b := 0; b < g.batches; b++ {
+		li, ri := 0, 0
+		for i := 0; i < g.rank-2; i++ {
+			li += idx[i] * g.lStride[i]
+			ri += idx[i] * g.rStride[i]
+		}
+		fn(b, li, ri)
+		for i := g.rank - 3; i >= 0; i-- {
+			if idx[i]++; idx[i] < g.outShape[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+}
+
+func evalBatchMatMul(n *node) error {
+	s := n.state.(*bmmState)
+	lhs, rhs := n.inputs[0], n.inputs[1]
+	geo, err := newBmmGeom(lhs, rhs, s.opts.AdjX, s.opts.AdjY)
+	if err != nil {
+		return err
+	}
+	m, k, nn, rb := geo.m, geo.k, geo.nn, geo.rb
+	out := n.output(0, geo.outShape[:geo.rank])
+	if geo.batches == 0 || m == 0 || nn == 0 {
 		return nil
 	}
 	lv, rv, ov := lhs.F32(), rhs.F32(), out.F32()
@@ -253,14 +303,8 @@ func evalBatchMatMul(n *node) error {
 	case !constRHS:
 		bBuf = n.scratchF32(packedSize(k, nn))
 	}
-	var idx [bmmMaxRank]int
 	g := &s.gemm
-	for b := 0; b < batches; b++ {
-		li, ri := 0, 0
-		for i := 0; i < rank-2; i++ {
-			li += idx[i] * lStride[i]
-			ri += idx[i] * rStride[i]
-		}
+	geo.each(func(b, li, ri int) {
 		a := lv[li*m*k : (li+1)*m*k]
 		if s.opts.AdjX {
 			for kk := 0; kk < k; kk++ {
@@ -279,13 +323,7 @@ func evalBatchMatMul(n *node) error {
 		}
 		g.set(m, a, k, wp, nil, ov[b*m*nn:(b+1)*m*nn], nn, noClampLo, noClampHi)
 		g.run()
-		for i := rank - 3; i >= 0; i-- {
-			if idx[i]++; idx[i] < outShape[i] {
-				break
-			}
-			idx[i] = 0
-		}
-	}
+	})
 	g.release()
 	return nil
 }
