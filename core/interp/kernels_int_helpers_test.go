@@ -1,0 +1,165 @@
+package interp
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"litequant/core/modelbuild"
+	"litequant/core/npy"
+	"litequant/core/runtimetest"
+	fb "litequant/core/schema/tflitefb"
+	"litequant/core/tflite"
+)
+
+// Helpers of the integer-kernel tests (kernels_int_*_test.go, prefix qt):
+// single quantized operators merged into models, run in the Go interpreter
+// and in the real runtime, integer outputs compared element by element.
+
+// qtCase is one quantized operator and its inputs.
+type qtCase struct {
+	name   string
+	op     *ktOp
+	inputs []*npy.Array
+}
+
+// qtT is an activation tensor of type typ with one scale and zero point.
+func qtT(typ fb.TensorType, scale float32, zp int64, shape ...int) ktT {
+	return ktQuant(ktIn(typ, shape...), []float32{scale}, []int64{zp}, 0)
+}
+
+// qtRand draws values over the whole range of typ.
+func qtRand(r *rand.Rand, typ fb.TensorType, shape ...int) *npy.Array {
+	switch typ {
+	case fb.TensorTypeINT8:
+		return ktI8(r, -128, 127, shape...)
+	case fb.TensorTypeUINT8:
+		return ktU8(r, 0, 255, shape...)
+	}
+	return ktI16(r, -32768, 32767, shape...)
+}
+
+// qtInts returns an integer array's values.
+func qtInts(a *npy.Array) []int64 {
+	var out []int64
+	switch a.DType {
+	case npy.Int8:
+		for _, b := range a.Data {
+			out = append(out, int64(int8(b)))
+		}
+	case npy.Uint8:
+		for _, b := range a.Data {
+			out = append(out, int64(b))
+		}
+	case npy.Int16:
+		for i := 0; i+1 < len(a.Data); i += 2 {
+			out = append(out, int64(int16(uint16(a.Data[i])|uint16(a.Data[i+1])<<8)))
+		}
+	}
+	return out
+}
+
+// qtGroup is how many cases share one model (one runtime process).
+const qtGroup = 40
+
+// qtCompare runs the cases in groups and fails, per case, with the number
+// of differing elements and the largest difference.
+func qtCompare(t *testing.T, cases []qtCase) {
+	t.Helper()
+	runtimetest.Require(t)
+	// Operators on which XNNPACK fails go in models of their own: one of
+	// them turns the delegate off for every operator of its model.
+	var ok, fails []qtCase
+	for _, c := range cases {
+		if qtXNNFails(t, c.op) {
+			fails = append(fails, c)
+		} else {
+			ok = append(ok, c)
+		}
+	}
+	qtCompareGroups(t, ok)
+	qtCompareGroups(t, fails)
+}
+
+func qtCompareGroups(t *testing.T, cases []qtCase) {
+	t.Helper()
+	for start := 0; start < len(cases); start += qtGroup {
+		group := cases[start:min(start+qtGroup, len(cases))]
+		b := modelbuild.New()
+		var ins, outs []int32
+		var arrays []*npy.Array
+		for k, c := range group {
+			gi, oi := c.op.add(b, fmt.Sprintf("c%d_", k))
+			if len(oi) != 1 {
+				t.Fatalf("%s: %d outputs, want 1", c.name, len(oi))
+			}
+			ins = append(ins, gi...)
+			outs = append(outs, oi...)
+			arrays = append(arrays, c.inputs...)
+		}
+		b.Inputs(ins...)
+		b.Outputs(outs...)
+		model := b.Bytes()
+		name := group[0].name + "..." + group[len(group)-1].name
+		t.Run(name, func(t *testing.T) {
+			got, err := runGo(model, arrays)
+			if err != nil {
+				t.Fatalf("Go interpreter: %v", err)
+			}
+			res, err := runtimetest.RunModelBytes(context.Background(), model, arrays, runtimetest.Options{})
+			if err != nil {
+				t.Fatalf("real runtime: %v", err)
+			}
+			for i, c := range group {
+				if msg := qtDiff(got[i], res.Outputs[i]); msg != "" {
+					t.Errorf("%s: %s", c.name, msg)
+				}
+			}
+		})
+	}
+}
+
+// qtDiff describes how got differs from the runtime's want, or "".
+func qtDiff(got, want *npy.Array) string {
+	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+		return fmt.Sprintf("%s%v, runtime gives %s%v", got.DType, got.Shape, want.DType, want.Shape)
+	}
+	g, w := qtInts(got), qtInts(want)
+	count, worst, at := 0, int64(0), -1
+	for i := range w {
+		d := g[i] - w[i]
+		if d < 0 {
+			d = -d
+		}
+		if d != 0 {
+			count++
+			if d > worst {
+				worst, at = d, i
+			}
+		}
+	}
+	if count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d elements differ, max |difference| %d (element %d: %d, runtime %d)", count, len(w), worst, at, g[at], w[at])
+}
+
+// qtTypeName names a type in case names.
+func qtTypeName(typ fb.TensorType) string { return tflite.TypeName(typ) }
+
+// qtXNNFails reports whether the runtime's XNNPACK delegate would fail on
+// the operator (which makes the whole model run without it).
+func qtXNNFails(t *testing.T, op *ktOp) bool {
+	t.Helper()
+	model := ktModelB(op.code, max(op.version, 1), op.opts, op.ins, op.outs).Bytes()
+	m, err := tflite.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := New(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return xnnNodeFails(it.nodes[0])
+}
