@@ -155,3 +155,24 @@ func TestIntDataMovement(t *testing.T) {
 	}
 	iqCompare(t, all)
 }
+
+// TestIntResizeBilinear: RESIZE_BILINEAR on int8, uint8 and int16 over
+// random images, up and down, with each coordinate convention.
+func TestIntResizeBilinear(t *testing.T) {
+	r := ktRand(22)
+	var cases []ktCase
+	for _, typ := range iqTypes {
+		for _, sz := range []struct{ ih, iw, oh, ow int }{{3, 4, 6, 8}, {4, 6, 3, 4}, {5, 5, 7, 11}, {2, 3, 2, 3}, {6, 8, 3, 4}} {
+			for _, conv := range []struct{ align, half bool }{{false, false}, {true, false}, {false, true}} {
+				in := []int{2, sz.ih, sz.iw, 3}
+				op := &ktOp{code: fb.BuiltinOperatorRESIZE_BILINEAR, version: iqVersion(typ, 2, 4),
+					opts: &fb.ResizeBilinearOptionsT{AlignCorners: conv.align, HalfPixelCenters: conv.half},
+					ins:  []ktT{iqT(typ, 0.05, iqZero(typ, 7), in...), iqI32([]int{2}, int32(sz.oh), int32(sz.ow))},
+					outs: []ktT{iqT(typ, 0.05, iqZero(typ, 7), 2, sz.oh, sz.ow, 3)}}
+				name := fmt.Sprintf("RESIZE_BILINEAR_%s_%dx%d_to_%dx%d_align%v_half%v", tflite.TypeName(typ), sz.ih, sz.iw, sz.oh, sz.ow, conv.align, conv.half)
+				cases = append(cases, ktCase{name: name, op: op, inputs: []*npy.Array{iqRand(r, typ, in...)}})
+			}
+		}
+	}
+	iqCompare(t, cases)
+}
