@@ -176,3 +176,38 @@ func TestIntResizeBilinear(t *testing.T) {
 	}
 	iqCompare(t, cases)
 }
+
+// TestIntConcatRescale: uint8 CONCATENATION of inputs quantized unlike the
+// output, along each axis, with 1 to 5 inputs (one of them sharing the
+// output's parameters): the runtime requantizes them in TensorFlow Lite's
+// kernel (1 or 5 inputs) and copies them as they are in XNNPACK's (2-4).
+func TestIntConcatRescale(t *testing.T) {
+	r := ktRand(23)
+	typ := fb.TensorTypeUINT8
+	var cases []ktCase
+	for axis := 0; axis < 2; axis++ {
+		for k, p := range []iqParamSet{{0.05, 128, 0.1, 120}, {0.3, 3, 0.07, 200}, {0.0123, 255, 0.0123, 250}} {
+			for count := 1; count <= 5; count++ {
+				sh := []int{4, 64}
+				oSh := []int{4 * count, 64}
+				if axis == 1 {
+					oSh = []int{4, 64 * count}
+				}
+				ins := []ktT{iqT(typ, p.inS, p.inZ, sh...)}
+				arrays := []*npy.Array{iqRamp(typ, sh...)}
+				for i := 1; i < count; i++ {
+					s, z := float32(0.021*float32(i)), int64(90+i)
+					if i == 1 {
+						s, z = p.outS, p.outZ
+					}
+					ins = append(ins, iqT(typ, s, z, sh...))
+					arrays = append(arrays, iqRand(r, typ, sh...))
+				}
+				op := &ktOp{code: fb.BuiltinOperatorCONCATENATION, version: 1, opts: &fb.ConcatenationOptionsT{Axis: int32(axis)},
+					ins: ins, outs: []ktT{iqT(typ, p.outS, p.outZ, oSh...)}}
+				cases = append(cases, ktCase{name: fmt.Sprintf("CONCATENATION_UINT8_axis%d_%d_inputs%d", axis, k, count), op: op, inputs: arrays})
+			}
+		}
+	}
+	iqCompare(t, cases)
+}
