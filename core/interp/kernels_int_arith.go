@@ -72,15 +72,15 @@ func prepareQBinary(kind qBinKind) func(n *node) error {
 		if kind == qSquaredDiff && a.Type != fb.TensorTypeINT8 {
 			return unsupportedf("quantized SQUARED_DIFFERENCE of %v (TensorFlow Lite has an int8 kernel only)", a)
 		}
-		qa, err := iqParamsOf(a, "input 0")
+		qa, err := tensorQOf(a, "input 0")
 		if err != nil {
 			return err
 		}
-		qb, err := iqParamsOf(b, "input 1")
+		qb, err := tensorQOf(b, "input 1")
 		if err != nil {
 			return err
 		}
-		qo, err := iqParamsOf(out, "output")
+		qo, err := tensorQOf(out, "output")
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func evalQBinary(n *node) error {
 
 // xnnTakesAdd reports whether the runtime's XNNPACK delegate runs an ADD or
 // SUB with these parameters (its checks of the scale ratios, in float32).
-func xnnTakesAdd(typ fb.TensorType, qa, qb, qo iqParams) bool {
+func xnnTakesAdd(typ fb.TensorType, qa, qb, qo tensorQ) bool {
 	if typ != fb.TensorTypeINT8 && typ != fb.TensorTypeUINT8 {
 		return false
 	}
@@ -163,7 +163,7 @@ func xnnTakesAdd(typ fb.TensorType, qa, qb, qo iqParams) bool {
 
 // xnnTakesMul is xnnTakesAdd for MUL: the product of the input scales over
 // the output scale.
-func xnnTakesMul(typ fb.TensorType, qa, qb, qo iqParams) bool {
+func xnnTakesMul(typ fb.TensorType, qa, qb, qo tensorQ) bool {
 	if typ != fb.TensorTypeINT8 && typ != fb.TensorTypeUINT8 {
 		return false
 	}
@@ -172,7 +172,7 @@ func xnnTakesMul(typ fb.TensorType, qa, qb, qo iqParams) bool {
 }
 
 // tfliteAddFunc is TensorFlow Lite's general quantized ADD or SUB.
-func tfliteAddFunc(sub bool, typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo iqParams) (func(x, y int32) int32, error) {
+func tfliteAddFunc(sub bool, typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo tensorQ) (func(x, y int32) int32, error) {
 	lo, hi, err := qActRange(act, typ, qo)
 	if err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func tfliteAddFunc(sub bool, typ fb.TensorType, act fb.ActivationFunctionType, q
 // xnnAddFunc is XNNPACK's quantized ADD (SUB negates the second ratio), as
 // xnn_init_qs8_add_minmax_wasmsimd_params and the qs8/qu8 vadd kernels
 // compute it.
-func xnnAddFunc(sub bool, typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo iqParams) (func(x, y int32) int32, error) {
+func xnnAddFunc(sub bool, typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo tensorQ) (func(x, y int32) int32, error) {
 	lo, hi, err := xnnActRange(act, typ, qo)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func xnnAddFunc(sub bool, typ fb.TensorType, act fb.ActivationFunctionType, qa, 
 // tfliteMulFunc is TensorFlow Lite's quantized MUL: the product of the
 // offset operands times input scale × input scale / output scale (computed
 // in float32, then quantized), plus the output zero point.
-func tfliteMulFunc(typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo iqParams) (func(x, y int32) int32, error) {
+func tfliteMulFunc(typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo tensorQ) (func(x, y int32) int32, error) {
 	lo, hi, err := qActRange(act, typ, qo)
 	if err != nil {
 		return nil, err
@@ -247,7 +247,7 @@ func tfliteMulFunc(typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo 
 
 // xnnMulFunc is XNNPACK's quantized MUL (fp32 requantization of the product
 // of the offset operands).
-func xnnMulFunc(typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo iqParams) (func(x, y int32) int32, error) {
+func xnnMulFunc(typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo tensorQ) (func(x, y int32) int32, error) {
 	lo, hi, err := xnnActRange(act, typ, qo)
 	if err != nil {
 		return nil, err
@@ -260,7 +260,7 @@ func xnnMulFunc(typ fb.TensorType, act fb.ActivationFunctionType, qa, qb, qo iqP
 // tfliteSquaredDiffFunc is TensorFlow Lite's int8 SQUARED_DIFFERENCE: both
 // operands scaled to 2·max(input scales) after a left shift of 7, their
 // difference squared and rescaled to the output, clamped to the type.
-func tfliteSquaredDiffFunc(typ fb.TensorType, qa, qb, qo iqParams) (func(x, y int32) int32, error) {
+func tfliteSquaredDiffFunc(typ fb.TensorType, qa, qb, qo tensorQ) (func(x, y int32) int32, error) {
 	lo, hi := qTypeRange(typ)
 	const left = 7
 	twiceMax := 2 * float64(max(qa.scale, qb.scale))

@@ -38,11 +38,11 @@ func prepareQPool(kind poolKind) func(n *node) error {
 		if err := qSameTypes(in.Type, out); err != nil {
 			return err
 		}
-		qi, err := iqParamsOf(in, "input")
+		qi, err := tensorQOf(in, "input")
 		if err != nil {
 			return err
 		}
-		qo, err := iqParamsOf(out, "output")
+		qo, err := tensorQOf(out, "output")
 		if err != nil {
 			return err
 		}

@@ -21,21 +21,21 @@ import (
 // operators named in the binary: "Space To Depth (NHWC, X8)" is there,
 // "Slice (ND, X8)" is not).
 
-// iqParams is a tensor's per-tensor quantization.
-type iqParams struct {
+// tensorQ is a tensor's per-tensor quantization.
+type tensorQ struct {
 	scale float32
 	zp    int32
 }
 
-// iqParamsOf returns t's single scale and zero point.
-func iqParamsOf(t *Tensor, what string) (iqParams, error) {
+// tensorQOf returns t's single scale and zero point.
+func tensorQOf(t *Tensor, what string) (tensorQ, error) {
 	if len(t.Scale) != 1 || len(t.ZeroPoint) != 1 {
-		return iqParams{}, unsupportedf("%s %v has %d scales and %d zero points, want one of each (per-tensor quantization)", what, t, len(t.Scale), len(t.ZeroPoint))
+		return tensorQ{}, unsupportedf("%s %v has %d scales and %d zero points, want one of each (per-tensor quantization)", what, t, len(t.Scale), len(t.ZeroPoint))
 	}
 	if !(t.Scale[0] > 0) {
-		return iqParams{}, fmt.Errorf("%s %v has scale %g, want a positive one", what, t, t.Scale[0])
+		return tensorQ{}, fmt.Errorf("%s %v has scale %g, want a positive one", what, t, t.Scale[0])
 	}
-	return iqParams{t.Scale[0], int32(t.ZeroPoint[0])}, nil
+	return tensorQ{t.Scale[0], int32(t.ZeroPoint[0])}, nil
 }
 
 // qIntType reports whether typ is a quantized activation type of the
@@ -74,7 +74,7 @@ func qSameTypes(typ fb.TensorType, ts ...*Tensor) error {
 // qActRange is TensorFlow Lite's CalculateActivationRangeQuantized: the
 // activation's bounds quantized with the output's parameters (f/scale
 // rounded half away from zero, plus the zero point), within the type.
-func qActRange(act fb.ActivationFunctionType, typ fb.TensorType, q iqParams) (lo, hi int32, err error) {
+func qActRange(act fb.ActivationFunctionType, typ fb.TensorType, q tensorQ) (lo, hi int32, err error) {
 	lo, hi = qTypeRange(typ)
 	quant := func(f float32) int32 { return q.zp + int32(math.Round(float64(f/q.scale))) }
 	switch act {
@@ -94,7 +94,7 @@ func qActRange(act fb.ActivationFunctionType, typ fb.TensorType, q iqParams) (lo
 // xnnActRange is the same bounds as XNNPACK quantizes them
 // (xnn_qs8_quantize, xnn_qu8_quantize): f/scale + zero point in float,
 // clamped to the type, rounded half to even.
-func xnnActRange(act fb.ActivationFunctionType, typ fb.TensorType, q iqParams) (lo, hi int32, err error) {
+func xnnActRange(act fb.ActivationFunctionType, typ fb.TensorType, q tensorQ) (lo, hi int32, err error) {
 	tlo, thi := qTypeRange(typ)
 	quant := func(f float32) int32 {
 		v := float32(f/q.scale) + float32(q.zp)

@@ -50,11 +50,11 @@ func xnnNodeFails(n *node) bool {
 	if a == nil || (a.Type != fb.TensorTypeINT8 && a.Type != fb.TensorTypeUINT8) || out.Type != a.Type {
 		return false
 	}
-	qa, err := iqParamsOf(a, "input 0")
+	qa, err := tensorQOf(a, "input 0")
 	if err != nil {
 		return false
 	}
-	qo, err := iqParamsOf(out, "output")
+	qo, err := tensorQOf(out, "output")
 	if err != nil {
 		return false
 	}
@@ -64,7 +64,7 @@ func xnnNodeFails(n *node) bool {
 		if b == nil || b.Type != a.Type {
 			return false
 		}
-		qb, err := iqParamsOf(b, "input 1")
+		qb, err := tensorQOf(b, "input 1")
 		if err != nil {
 			return false
 		}

@@ -279,7 +279,7 @@ func qmOptions(mode string) convert.Options {
 	if mode == "int8-io" {
 		return convert.Options{Mode: "int8", InputType: "int8", OutputType: "int8"}
 	}
-	return convert.Options{Mode: mode}
+	return convert.Options{Mode: convert.Mode(mode)}
 }
 
 // qmCompare runs model on qmSamples inputs in both interpreters and
