@@ -163,3 +163,36 @@ func qtXNNFails(t *testing.T, op *ktOp) bool {
 	}
 	return xnnNodeFails(it.nodes[0])
 }
+
+// qtLowSpread draws, along the last axis, one base value per position over
+// the type's range and adds 0 to 3 to each element: reductions over other
+// axes then have means at exact quarters and halves, where roundings
+// differ.
+func qtLowSpread(r *rand.Rand, typ fb.TensorType, shape ...int) *npy.Array {
+	lo, hi := qTypeRange(typ)
+	last := shape[len(shape)-1]
+	base := make([]int, last)
+	for i := range base {
+		base[i] = int(lo) + r.IntN(int(hi-lo)-3)
+	}
+	n := ktCount(shape)
+	switch typ {
+	case fb.TensorTypeINT8:
+		v := make([]int8, n)
+		for i := range v {
+			v[i] = int8(base[i%last] + r.IntN(4))
+		}
+		return npy.FromInt8(shape, v)
+	case fb.TensorTypeUINT8:
+		v := make([]uint8, n)
+		for i := range v {
+			v[i] = uint8(base[i%last] + r.IntN(4))
+		}
+		return npy.FromUint8(shape, v)
+	}
+	v := make([]int16, n)
+	for i := range v {
+		v[i] = int16(base[i%last] + r.IntN(4))
+	}
+	return npy.FromInt16(shape, v)
+}

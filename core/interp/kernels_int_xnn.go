@@ -11,7 +11,9 @@ import (
 // over the spatial axes, MAX_POOL_2D), but it creates XNNPACK's operators
 // only when the interpreter is prepared, and one that fails there (an output
 // range whose quantized bounds meet, e.g. RELU with the output zero point at
-// the type's top) fails the delegate as a whole: TensorFlow Lite then runs
+// the type's top; a spatial MEAN whose input-to-output scale ratio is
+// outside [2^-8, 2^8), which the delegate does not check) fails the
+// delegate as a whole: TensorFlow Lite then runs
 // the model without it, every operator on its own kernels. Measured: in a
 // model of four int8 MUL operators, one of them with RELU and output zero
 // point 127 moves the other three from XNNPACK's rounding to TensorFlow
@@ -40,6 +42,7 @@ func xnnNodeFails(n *node) bool {
 		if o, ok := n.opts.(*fb.Pool2DOptionsT); ok && o != nil {
 			act = o.FusedActivationFunction
 		}
+	case fb.BuiltinOperatorMEAN:
 	default:
 		return false
 	}
@@ -59,6 +62,15 @@ func xnnNodeFails(n *node) bool {
 		return false
 	}
 	switch n.code {
+	case fb.BuiltinOperatorMEAN:
+		// The delegate claims a MEAN over the spatial axes without looking
+		// at the scales; XNNPACK's global average pooling then refuses a
+		// ratio outside [2^-8, 2^8).
+		if len(n.inputs) < 2 || n.inputs[1] == nil || !qRedSpatial(a, n.inputs[1]) {
+			return false
+		}
+		r := qa.scale / qo.scale
+		return r < 1.0/256 || r >= 256
 	case fb.BuiltinOperatorADD, fb.BuiltinOperatorSUB, fb.BuiltinOperatorMUL:
 		b := n.input(1)
 		if b == nil || b.Type != a.Type {

@@ -46,22 +46,21 @@ func init() {
 	register(fb.BuiltinOperatorREDUCE_MIN, &kernel{eval: (&redOp{kind: redMin}).eval})
 }
 
-func (op *redOp) eval(n *node) error {
+// redPlan checks n's operands, resolves the axes and sizes the output: it
+// returns the plan of the reduction (operand 0 is the output, with the
+// reduced dimensions kept as 1), the output and the number of input
+// elements folded into each output element. st holds the buffers.
+func redPlan(n *node, st *redState) (*ewPlan, *Tensor, int, error) {
 	in, axis := n.input(0), n.input(1)
 	if in == nil || axis == nil || len(n.outputs) < 1 {
-		return errors.New("needs an input, an axis tensor and one output")
+		return nil, nil, 0, errors.New("needs an input, an axis tensor and one output")
 	}
 	if o := n.outputs[0]; o.Type != in.Type {
-		return fmt.Errorf("output type %s differs from input type %s", tflite.TypeName(o.Type), tflite.TypeName(in.Type))
-	}
-	st, ok := n.state.(*redState)
-	if !ok {
-		st = &redState{}
-		n.state = st
+		return nil, nil, 0, fmt.Errorf("output type %s differs from input type %s", tflite.TypeName(o.Type), tflite.TypeName(in.Type))
 	}
 	rank := len(in.Shape)
 	if rank > ewMaxDims {
-		return unsupportedf("input rank %d (at most %d)", rank, ewMaxDims)
+		return nil, nil, 0, unsupportedf("input rank %d (at most %d)", rank, ewMaxDims)
 	}
 	reduced := st.reduced[:rank]
 	clear(reduced)
@@ -82,17 +81,17 @@ func (op *redOp) eval(n *node) error {
 	case fb.TensorTypeINT32:
 		for _, a := range axis.I32() {
 			if err := read(int(a)); err != nil {
-				return err
+				return nil, nil, 0, err
 			}
 		}
 	case fb.TensorTypeINT64:
 		for _, a := range axis.I64() {
 			if err := read(int(a)); err != nil {
-				return err
+				return nil, nil, 0, err
 			}
 		}
 	default:
-		return fmt.Errorf("axis tensor is %s, want INT32", tflite.TypeName(axis.Type))
+		return nil, nil, 0, fmt.Errorf("axis tensor is %s, want INT32", tflite.TypeName(axis.Type))
 	}
 	keepDims := false
 	if o, ok := n.opts.(*fb.ReducerOptionsT); ok && o != nil {
@@ -102,7 +101,7 @@ func (op *redOp) eval(n *node) error {
 	count := 1
 	for i, d := range in.Shape {
 		if d < 0 {
-			return fmt.Errorf("%v has an unknown dimension", in)
+			return nil, nil, 0, fmt.Errorf("%v has an unknown dimension", in)
 		}
 		keep[i] = d
 		if reduced[i] {
@@ -117,7 +116,20 @@ func (op *redOp) eval(n *node) error {
 	}
 	p := &st.ew.plan
 	p.init(in.Shape, keep)
-	out := n.output(0, outShape)
+	return p, n.output(0, outShape), count, nil
+}
+
+func (op *redOp) eval(n *node) error {
+	st, ok := n.state.(*redState)
+	if !ok {
+		st = &redState{}
+		n.state = st
+	}
+	p, out, count, err := redPlan(n, st)
+	if err != nil {
+		return err
+	}
+	in := n.inputs[0]
 
 	switch in.Type {
 	case fb.TensorTypeFLOAT32:
