@@ -22,7 +22,9 @@ import (
 //     runtime outputs the bias alone, and so does this kernel (checked
 //     against the runtime in TestHybridConv).
 //   - DEPTHWISE_CONV_2D takes per-channel scales only (the runtime rejects
-//     one scale) and always quantizes asymmetrically.
+//     one scale), always quantizes asymmetrically and gives
+//     float(Σ w·(q − z)) × image scale × channel scale + bias, multiplied
+//     in that order as the runtime's (non-NEON) kernel does.
 //
 // The fused activation clamps (RELU, RELU6, RELU_N1_TO_1) as in the float
 // kernels.
@@ -243,17 +245,13 @@ func evalHybridDepthwise(n *node) error {
 		return nil
 	}
 	img := inH * inW * inC
-	scratch := n.scratch(8*outC + img)
-	scales := view[float32](scratch[:4*outC])
-	acc := view[int32](scratch[4*outC : 8*outC])
-	q := view[int8](scratch[8*outC:])
+	scratch := n.scratch(4*outC + img)
+	acc := view[int32](scratch[:4*outC])
+	q := view[int8](scratch[4*outC:])
 	iv, ov, fv := in.F32(), out.F32(), f.I8()
 	lo, hi := convClamp(o.FusedActivationFunction)
 	for b := 0; b < batch; b++ {
 		scale, zp := hybridAsymmetric(q, iv[b*img:(b+1)*img])
-		for c := range scales {
-			scales[c] = f.Scale[c] * scale
-		}
 		for oy := 0; oy < win.outH; oy++ {
 			for ox := 0; ox < win.outW; ox++ {
 				clear(acc)
@@ -279,7 +277,9 @@ func evalHybridDepthwise(n *node) error {
 				}
 				orow := ov[((b*win.outH+oy)*win.outW+ox)*outC:][:outC]
 				for c := range orow {
-					v := float32(float32(acc[c]) * scales[c])
+					// (sum × image scale) × channel scale, in this order
+					// as in the runtime's depthwise kernel.
+					v := float32(float32(float32(acc[c])*scale) * f.Scale[c])
 					if biasV != nil {
 						v += biasV[c]
 					}
