@@ -50,8 +50,8 @@ type qRedState struct {
 	red  redState
 	sums []int32
 	mean bool
-	qi   iqParams
-	qo   iqParams
+	qi   tensorQ
+	qo   tensorQ
 }
 
 func init() {
@@ -67,11 +67,11 @@ func prepareQReduce(n *node) error {
 	if err := qSameTypes(in.Type, n.outputs[0]); err != nil {
 		return err
 	}
-	qi, err := iqParamsOf(in, "input")
+	qi, err := tensorQOf(in, "input")
 	if err != nil {
 		return err
 	}
-	qo, err := iqParamsOf(n.outputs[0], "output")
+	qo, err := tensorQOf(n.outputs[0], "output")
 	if err != nil {
 		return err
 	}
