@@ -262,7 +262,10 @@ func xnnQuantizeF32[T ~int8 | ~uint8](d []T, x []float32, t *Tensor, lo, hi int3
 	minv, maxv := float32(int64(lo)-zp), float32(int64(hi)-zp)
 	for i, v := range x[:len(d)] {
 		v *= inv
-		if !(v >= minv) { // NaN too
+		if v != v { // NaN: the zero point, as the runtime gives
+			v = 0
+		}
+		if v < minv {
 			v = minv
 		}
 		if v > maxv {

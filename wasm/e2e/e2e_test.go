@@ -282,6 +282,7 @@ func TestOutlierWarning(t *testing.T) {
 	b.pickModel(modelPath)
 	b.set("#mode", "int8")
 	b.upload("#samples", images...)
+	b.set("#verify", false) // every photo calibrates, sparrow.png included
 	st, _ := b.quantize(5 * time.Minute)
 	skipIfInt8Missing(t, st)
 	if st.Kind != "done" {
@@ -315,10 +316,17 @@ func TestMobilenetInt8(t *testing.T) {
 		t.Fatalf("status %q (%s)", st.Text, st.Kind)
 	}
 	got, _ := b.download()
-	want, native := nativeConvert(t, modelPath, images, convert.Options{Mode: "int8"})
+	// With 8 images "Check the result" is on by default: one image in 8
+	// is held back from calibration and verifies the model.
+	if !eval[bool](b, `document.querySelector("#verify").checked`) {
+		t.Error("Check the result is off with 8 samples")
+	}
+	o := convert.Options{Mode: "int8", VerifySplit: 0.125}
+	want, native := nativeConvert(t, modelPath, images, o)
 	if !bytes.Equal(got, want) {
 		t.Errorf("the page's model (%d bytes) differs from the native converter's (%d bytes)", len(got), len(want))
 	}
+	checkVerificationPanel(t, b, modelPath, images, o)
 	if n := eval[int](b, `document.querySelectorAll("#ranges tbody tr").length`); n == 0 {
 		t.Error("the ranges table is empty")
 	}
@@ -532,6 +540,7 @@ func TestFigures(t *testing.T) {
 	b.pickModel(modelPath)
 	b.set("#mode", "int8")
 	b.upload("#samples", images...)
+	b.set("#verify", false) // calibration timings alone
 	st, total := b.quantize(20 * time.Minute)
 	skipIfInt8Missing(t, st)
 	if st.Kind != "done" {
@@ -565,4 +574,61 @@ func gzipTo(w io.Writer, b []byte) error {
 		return err
 	}
 	return zw.Close()
+}
+
+// checkVerificationPanel: the page shows the verification its report
+// holds — one bar and one table row per layer, the outputs' figures — and
+// the figures equal the native converter's for the same files and options.
+func checkVerificationPanel(t *testing.T, b *browser, modelPath string, images []string, o convert.Options) {
+	t.Helper()
+	model, err := os.ReadFile(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := samples.ReadPaths(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := convert.Convert(context.Background(), convert.Request{Model: model, Calib: files, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv := res.Report.Verification
+	if nv == nil || nv.Error != "" || len(nv.Layers) == 0 {
+		t.Fatalf("native verification %+v", nv)
+	}
+	type page struct {
+		Hidden  bool      `json:"hidden"`
+		Bars    int       `json:"bars"`
+		Rows    int       `json:"rows"`
+		Samples int       `json:"samples"`
+		SQNR    []float64 `json:"sqnr"`
+		Top1    []float64 `json:"top1"`
+		Text    string    `json:"text"`
+	}
+	got := eval[page](b, `(async () => {
+		const rep = JSON.parse(await (await fetch(document.querySelector("#report-download").href)).text());
+		const v = rep.verification;
+		return {hidden: document.querySelector("#verification").hidden,
+			bars: document.querySelectorAll("#verification svg.layer-chart rect.bar").length,
+			rows: document.querySelectorAll("#layers tbody tr").length,
+			samples: v.samples, sqnr: v.outputs.map((o) => o.metrics.sqnr_db), top1: v.outputs.map((o) => o.top1_agreement),
+			text: document.querySelector("#verification").textContent};
+	})()`)
+	if got.Hidden || got.Bars != len(nv.Layers) || got.Rows != len(nv.Layers) {
+		t.Errorf("panel: hidden %v, %d bars, %d rows; want %d layers", got.Hidden, got.Bars, got.Rows, len(nv.Layers))
+	}
+	if got.Samples != nv.Samples || len(got.SQNR) != len(nv.Outputs) {
+		t.Fatalf("page verification: %+v; native %d samples, %d outputs", got, nv.Samples, len(nv.Outputs))
+	}
+	for k, out := range nv.Outputs {
+		want, _ := strconv.ParseFloat(fmt.Sprintf("%.3f", float64(out.Metrics.SQNR)), 64) // the JSON's 3 decimals
+		if got.SQNR[k] != want || out.Top1 == nil || got.Top1[k] != *out.Top1 {
+			t.Errorf("output %d: page SQNR %v top-1 %v, native %v %v", k, got.SQNR[k], got.Top1[k], want, out.Top1)
+		}
+		if !strings.Contains(got.Text, fmt.Sprintf("%.1f dB", want)) {
+			t.Errorf("the panel does not show output %d's SQNR %.1f dB: %q", k, want, got.Text)
+		}
+	}
+	t.Logf("verification on %d held-back images: output SQNR %v dB, %d layers", nv.Samples, got.SQNR, len(nv.Layers))
 }
