@@ -26,6 +26,12 @@ type array struct {
 
 	pixels    bool // uint8 normalised as pixels (Options.Uint8AsPixels)
 	mean, std float32
+
+	// quantize: floating-point values for an integer input with a
+	// quantization (Input.Scale), quantized with scale and zp.
+	quantize bool
+	scale    float64
+	zp       int64
 }
 
 // loadNPY reads .npy files: one for a one-input model, or one per input, in
@@ -195,6 +201,9 @@ func fit(label string, arr *npy.Array, in Input, o Options) (*array, int, error)
 	if o.Uint8AsPixels && arr.DType == npy.Uint8 && in.Type == fb.TensorTypeFLOAT32 {
 		a.pixels, a.mean, a.std = true, o.ImageMean, o.ImageStd
 	}
+	if in.Scale > 0 && in.Type != fb.TensorTypeFLOAT32 && arr.DType.IsFloat() {
+		a.quantize, a.scale, a.zp = true, in.Scale, in.ZeroPoint
+	}
 	if i, problem := a.check(); problem != "" {
 		return nil, 0, fmt.Errorf("%s: %s at sample %d, element %d, for input %v",
 			oneLine(label), problem, i/a.elems, i%a.elems, in)
@@ -234,6 +243,14 @@ func (a *array) check() (int, string) {
 		return 0, ""
 	}
 	lo, hi := tflite.IntRange(a.t)
+	if a.quantize {
+		for i := 0; i < n; i++ {
+			if v := getFloat(arr, i); !finite(v) {
+				return i, fmt.Sprintf("%v value %v is not a finite number", arr.DType, v)
+			}
+		}
+		return 0, ""
+	}
 	if arr.DType.IsFloat() {
 		for i := 0; i < n; i++ {
 			v := getFloat(arr, i)
@@ -307,6 +324,12 @@ func (a *array) sample(row int, dst []byte) {
 		copy(dst, arr.Data[off*size:(off+a.elems)*size])
 		return
 	}
+	if a.quantize {
+		for k := 0; k < a.elems; k++ {
+			putInt(dst, k, a.t, QuantizeValue(getFloat(arr, off+k), a.scale, a.zp, a.t))
+		}
+		return
+	}
 	isFloat := arr.DType.IsFloat()
 	for k := 0; k < a.elems; k++ {
 		var v int64
@@ -352,6 +375,26 @@ func NPYType(t fb.TensorType) npy.DType {
 }
 
 // putInt stores element k of an integer-typed input.
+// QuantizeValue returns real number x in integer type t with the given
+// scale and zero point: round(x / scale) + zeroPoint, rounding halves away
+// from zero as TensorFlow Lite's reference QUANTIZE does, clamped to t's
+// range. NaN gives the zero point.
+func QuantizeValue(x, scale float64, zeroPoint int64, t fb.TensorType) int64 {
+	lo, hi := tflite.IntRange(t)
+	q := x / scale
+	if q != q {
+		return min(max(zeroPoint, lo), hi)
+	}
+	// Clamp before converting: a huge quotient must not overflow int64.
+	switch q = math.Round(q) + float64(zeroPoint); {
+	case q >= float64(hi):
+		return hi
+	case q <= float64(lo):
+		return lo
+	}
+	return int64(q)
+}
+
 func putInt(dst []byte, k int, t fb.TensorType, v int64) {
 	switch typeSize(t) {
 	case 1:

@@ -153,6 +153,13 @@ type Input struct {
 	Type fb.TensorType
 	// Shape includes the batch dimension; -1 marks a dynamic dimension.
 	Shape []int
+	// Scale and ZeroPoint, when Scale is positive, are an integer input's
+	// quantization: floating-point .npy/.npz values for it are then real
+	// numbers, quantized to QuantizeValue(x, Scale, ZeroPoint, Type),
+	// instead of integers taken as they are. Arrays of integer dtypes are
+	// still taken as they are.
+	Scale     float64
+	ZeroPoint int64
 }
 
 // String describes the input as in error messages:
@@ -234,7 +241,8 @@ func (s *Set) Len() int { return len(s.entries) }
 func (s *Set) Inputs() []Input {
 	out := make([]Input, len(s.inputs))
 	for i, in := range s.inputs {
-		out[i] = Input{Name: in.Name, Type: in.Type, Shape: append([]int(nil), in.Shape...)}
+		out[i] = in
+		out[i].Shape = append([]int(nil), in.Shape...)
 	}
 	return out
 }
@@ -526,7 +534,11 @@ func checkInputs(inputs []Input) ([]Input, error) {
 				return nil, fmt.Errorf("input %v: dimension %d is invalid", in, d)
 			}
 		}
-		out[i] = Input{Name: in.Name, Type: in.Type, Shape: append([]int(nil), in.Shape...)}
+		if in.Scale < 0 || math.IsNaN(in.Scale) || math.IsInf(in.Scale, 0) {
+			return nil, fmt.Errorf("input %v: quantization scale %v is not a positive number", in, in.Scale)
+		}
+		out[i] = in
+		out[i].Shape = append([]int(nil), in.Shape...)
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,10 +13,11 @@ import (
 	"litequant/core/interp"
 	"litequant/core/npy"
 	"litequant/core/samples"
+	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
 
-const runUsage = "run MODEL.tflite --input X0.npy [--input X1.npy ...] [--signature KEY] -o OUTDIR"
+const runUsage = "run MODEL.tflite --input X0.npy [--input X1.npy ...] [--signature KEY] [--dequantize] -o OUTDIR"
 
 // stringList is a repeatable string flag.
 type stringList []string
@@ -23,14 +25,19 @@ type stringList []string
 func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-// runRun executes a float model with the Go interpreter on .npy inputs and
-// writes out0.npy, out1.npy, ... (one per output, in output order).
+// runRun executes a model with the Go interpreter on .npy inputs and
+// writes out0.npy, out1.npy, ... (one per output, in output order). An
+// integer input takes arrays of its own type (or any integer type whose
+// values fit) as they are, and floating-point arrays as real numbers
+// quantized with the input's scale and zero point. Outputs are written in
+// the model's output types, or with --dequantize as float32 real numbers.
 func runRun(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var inputs stringList
 	fs.Var(&inputs, "input", "an .npy file per model input, in input order (repeat)")
 	signature := fs.String("signature", "", "signature key to run (default: the primary subgraph)")
 	outDir := fs.String("o", "", "output directory")
+	dequantize := fs.Bool("dequantize", false, "write quantized outputs as float32 real numbers ((q - zero point) × scale)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +60,12 @@ func runRun(args []string, stdout io.Writer) error {
 	for i := range ins {
 		t := it.Input(i)
 		ins[i] = samples.Input{Name: t.Name, Type: t.Type, Shape: modelShape(m, *signature, i, t.Shape)}
+		if t.Type != fb.TensorTypeFLOAT32 && len(t.Scale) == 1 && t.Scale[0] > 0 {
+			ins[i].Scale = float64(t.Scale[0])
+			if len(t.ZeroPoint) == 1 {
+				ins[i].ZeroPoint = t.ZeroPoint[0]
+			}
+		}
 	}
 	if len(inputs) != len(ins) {
 		return fmt.Errorf("%d --input files for %d model inputs (%s)", len(inputs), len(ins), describeInputs(ins))
@@ -68,6 +81,13 @@ func runRun(args []string, stdout io.Writer) error {
 	outs, err := runAll(it, set)
 	if err != nil {
 		return err
+	}
+	if *dequantize {
+		for i, a := range outs {
+			if outs[i], err = dequantizeOutput(it.Output(i), a); err != nil {
+				return fmt.Errorf("--dequantize: output %d (%q): %w", i, it.Output(i).Name, err)
+			}
+		}
 	}
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
@@ -162,4 +182,41 @@ func runAll(it *interp.Interpreter, set *samples.Set) ([]*npy.Array, error) {
 		}
 	}
 	return outs, nil
+}
+
+// dequantizeOutput returns output array a of tensor t as float32 real
+// numbers, (q - zero point) × scale; a float output is returned as it is.
+func dequantizeOutput(t *interp.Tensor, a *npy.Array) (*npy.Array, error) {
+	if len(t.Scale) == 0 {
+		if a.DType.IsFloat() {
+			return a, nil
+		}
+		return nil, fmt.Errorf("%s output has no quantization to dequantize with", tflite.TypeName(t.Type))
+	}
+	if len(t.Scale) != 1 {
+		return nil, fmt.Errorf("per-channel output quantization (%d scales) is not supported", len(t.Scale))
+	}
+	scale, zp := float64(t.Scale[0]), int64(0)
+	if len(t.ZeroPoint) > 0 {
+		zp = t.ZeroPoint[0]
+	}
+	n := len(a.Data) / a.DType.Size()
+	out := &npy.Array{DType: npy.Float32, Shape: a.Shape, Data: make([]byte, 4*n)}
+	for i := 0; i < n; i++ {
+		var q int64
+		switch t.Type {
+		case fb.TensorTypeINT8:
+			q = int64(int8(a.Data[i]))
+		case fb.TensorTypeUINT8:
+			q = int64(a.Data[i])
+		case fb.TensorTypeINT16:
+			q = int64(int16(binary.LittleEndian.Uint16(a.Data[2*i:])))
+		case fb.TensorTypeINT32:
+			q = int64(int32(binary.LittleEndian.Uint32(a.Data[4*i:])))
+		default:
+			return nil, fmt.Errorf("cannot dequantize a %s output", tflite.TypeName(t.Type))
+		}
+		binary.LittleEndian.PutUint32(out.Data[4*i:], math.Float32bits(float32(float64(q-zp)*scale)))
+	}
+	return out, nil
 }

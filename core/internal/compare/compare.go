@@ -27,6 +27,7 @@ import (
 
 	"litequant/core/internal/calib"
 	"litequant/core/interp"
+	"litequant/core/samples"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
@@ -483,10 +484,8 @@ func overwrite(t *interp.Tensor, v []float32) bool {
 	if !ok || scale == 0 {
 		return false
 	}
-	lo, hi := tflite.IntRange(t.Type)
 	for i, x := range v {
-		q := int64(math.Round(float64(x)/scale)) + zp
-		q = min(max(q, lo), hi)
+		q := samples.QuantizeValue(float64(x), scale, zp, t.Type)
 		switch t.Type {
 		case fb.TensorTypeINT8:
 			t.I8()[i] = int8(q)
