@@ -276,7 +276,7 @@ export function verificationView(v) {
     el("td", { class: "num" }, fmtDB(l.accumulated.sqnr_db)),
     el("td", { class: "num" }, fmtNum(l.accumulated.rmse)),
     el("td", { class: "num" }, fmtNum(l.accumulated.max_abs_error)),
-    el("td", { class: "num" }, l.accumulated.clipped ? `${(100 * l.accumulated.clipped).toFixed(2)}%` : "0")));
+    el("td", { class: "num" }, clippedText(l.accumulated.clipped))));
   const pick = (i) => {
     for (const r of rows) r.classList.remove("picked");
     rows[i].classList.add("picked");
@@ -305,4 +305,12 @@ export function recentRows(entries, onDownload, onDelete) {
     el("td", {},
       el("button", { type: "button", class: "recent-download", onclick: () => onDownload(e) }, "Download"), " ",
       el("button", { type: "button", class: "recent-delete", onclick: () => onDelete(e) }, "Delete"))));
+}
+
+// clippedText shows a share of clipped values; a share too small for two
+// decimals is "< 0.01%", never a misleading "0.00%".
+function clippedText(share) {
+  if (!share) return "0";
+  const pct = 100 * share;
+  return pct < 0.01 ? "< 0.01%" : `${pct.toFixed(2)}%`;
 }

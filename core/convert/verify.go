@@ -85,7 +85,7 @@ func splitHeld(set *samples.Set, o Options) (calib *samples.Set, plan *verifyPla
 	if held.Len() == 0 || kept.Len() == 0 {
 		return nil, nil, fmt.Errorf("--verify-split %g of %d samples leaves no sample to hold back or none to calibrate on: give more samples or another fraction", o.VerifySplit, set.Len())
 	}
-	return kept, &verifyPlan{set: held, source: fmt.Sprintf("%d held-back calibration samples (never used for calibration)", held.Len())}, nil
+	return kept, &verifyPlan{set: held, source: fmt.Sprintf("%s (never used for calibration)", plural(held.Len(), "held-back calibration sample"))}, nil
 }
 
 // verifyRandom plans verification on n random inputs, uniform over each
@@ -209,4 +209,12 @@ func (v *Verification) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "    %-4d %-18s %s: %s / %s\n", t.OpIndex, t.Operator, t.Name, t.Isolated.SQNR, t.Accumulated.SQNR)
 	}
 	return nil
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
