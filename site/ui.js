@@ -6,6 +6,7 @@ import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationV
 import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js";
 import { installDrop } from "./drop.js";
 import { adviceView } from "./advice.js";
+import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -293,6 +294,11 @@ function options() {
       case "bool":
         if (c.checked) o[name] = true;
         break;
+      case "list": {
+        const items = c.value.split(/[;\s]+/).filter(Boolean);
+        if (items.length) o[name] = items;
+        break;
+      }
       case "int":
       case "number":
         if (c.value.trim() !== "") o[name] = Number(c.value);
@@ -444,6 +450,53 @@ async function deleteRecent(e) {
   refreshRecent();
 }
 
+// ---- recipes: the command line, save and load ----
+
+function currentCommand() {
+  const opts = options();
+  const calibrated = CALIBRATED.has(opts.mode);
+  const checkOn = !calibrated && $("#verify").checked && state.samples.length;
+  const samples = calibrated || checkOn ? state.samples : [];
+  const name = state.model ? state.model.name : "model.tflite";
+  return commandLine(opts, name, samples, outputName(name, opts.mode), checkOn ? "samples" : "");
+}
+
+async function copyCommand() {
+  const cmd = currentCommand();
+  const pre = $("#command");
+  pre.textContent = cmd;
+  pre.hidden = false;
+  try {
+    await navigator.clipboard.writeText(cmd);
+    setStatus(`${$("#status").textContent.replace(/ \(command line copied\)$/, "")} (command line copied)`, $("#status").dataset.kind);
+  } catch { /* the command is shown to copy by hand */ }
+}
+
+function saveRecipe() {
+  const opts = options();
+  for (const k of ["verify_split", "verify_random"]) delete opts[k];
+  const a = el("a", { href: URL.createObjectURL(new Blob([recipeJSON(opts)], { type: "application/json" })), download: "recipe.json" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+async function loadRecipe(file) {
+  if (!file) return;
+  try {
+    const r = JSON.parse(await file.text());
+    if (typeof r !== "object" || r === null || Array.isArray(r)) throw new Error("want a JSON object of options");
+    const unknown = applyRecipe(r);
+    state.modeChosen = true;
+    updateMode();
+    clearResult();
+    setStatus(`Recipe ${file.name} loaded${unknown.length ? ` (not on this page: ${unknown.join(", ")})` : ""}.`);
+  } catch (err) {
+    setStatus(`Error: recipe ${file.name}: ${err.message}`, "error");
+  }
+}
+
 // ---- the example ----
 
 async function loadExample() {
@@ -481,6 +534,9 @@ $("#quantize").addEventListener("click", quantize);
 $("#cancel").addEventListener("click", cancel);
 $("#example").addEventListener("click", loadExample);
 installDrop($("#drop-overlay"), takeFiles);
+$("#copy-command").addEventListener("click", copyCommand);
+$("#save-recipe").addEventListener("click", saveRecipe);
+$("#load-recipe").addEventListener("change", (e) => { loadRecipe(e.target.files[0]); e.target.value = ""; });
 updateMode();
 updateButtons();
 conv.ready.then(refreshRecent, (err) => setStatus(`Error: ${err.message}`, "error"));

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"litequant/core/convert"
+	"litequant/core/tflite"
 )
 
 // drop drags files (or folders) from outside onto the middle of the page
@@ -265,4 +267,176 @@ func TestOptionsGrouped(t *testing.T) {
 	}
 	b.click("#advanced summary")
 	b.shot("advanced")
+}
+
+// shellWords splits a command line as a POSIX shell does for the quoting
+// the page uses (plain words and single quotes).
+func shellWords(t *testing.T, s string) []string {
+	t.Helper()
+	var out []string
+	var cur strings.Builder
+	in, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quoted && c == '\'':
+			quoted = false
+		case quoted:
+			cur.WriteByte(c)
+		case c == '\'':
+			quoted, in = true, true
+		case c == ' ':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		case c == '\\' || c == '"' || c == '$' || c == '`':
+			t.Fatalf("unexpected shell syntax %q in %q", c, s)
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unterminated quote in %q", s)
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// buildCLI builds the litequant command into a temporary folder.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "litequant")
+	cmd := exec.Command("go", "build", "-o", bin, "./core/cmd/litequant")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the CLI: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runCLI runs the command line args (args[0] "litequant") in dir and
+// returns the bytes of its -o file.
+func runCLI(t *testing.T, bin, dir string, args []string) []byte {
+	t.Helper()
+	if len(args) < 2 || args[0] != "litequant" || args[1] != "quantize" {
+		t.Fatalf("not a litequant quantize command: %q", args)
+	}
+	cmd := exec.Command(bin, args[1:]...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%q: %v\n%s", args, err, out)
+	}
+	out := ""
+	for i, a := range args {
+		if a == "-o" && i+1 < len(args) {
+			out = args[i+1]
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestReportAndCommandLine: the report's operator counts add up to its
+// rows and to the model's operators, every float one says why; "Copy as
+// command line" run by the CLI makes the very same bytes, and so does a
+// recipe loaded into the page and given to the CLI with --config.
+func TestReportAndCommandLine(t *testing.T) {
+	model, folder, _ := exampleFiles(t)
+	work := filepath.Dir(folder)
+	copyTo(t, work, model)
+	model = filepath.Join(work, "model.tflite")
+	bin := buildCLI(t)
+	srv := startServer(t)
+	b := newBrowser(t)
+	b.open(srv.URL)
+	b.drop(model, folder)
+	b.waitFor(`document.querySelector("#summary dl") !== null`, 60*time.Second, "the model")
+	b.waitFor(`document.querySelector("#mode").value === "int8"`, 30*time.Second, "int8 to be preselected")
+
+	for _, c := range []struct {
+		mode  string
+		extra map[string]any
+	}{
+		{"int8", map[string]any{"#output-type": "int8", "#skip-ops": "SOFTMAX"}},
+		{"dynamic", map[string]any{"#min-weight-elements": "1", "#verify": true}},
+	} {
+		b.set("#mode", c.mode)
+		for sel, v := range c.extra {
+			b.set(sel, v)
+		}
+		st, _ := b.quantize(120 * time.Second)
+		if st.Kind != "done" && st.Kind != "cached" {
+			t.Fatalf("%s: %q", c.mode, st.Text)
+		}
+		got, _ := b.download()
+
+		type counts struct{ Total, Integer, Weights, Float, Added, Rows, FloatNoReason int }
+		n := eval[counts](b, `(() => { const d = document.querySelector("#op-counts").dataset;
+			const rows = [...document.querySelectorAll("#operators tbody tr")];
+			return {Total: +d.total, Integer: +d.integer, Weights: +d.weights, Float: +d.float, Added: +d.added, Rows: rows.length,
+				FloatNoReason: rows.filter((r) => r.dataset.class === "float" && !r.cells[4].textContent.trim()).length}; })()`)
+		ops := opCount(t, got)
+		t.Logf("%s: %+v; the model has %d operators", c.mode, n, ops)
+		if n.Integer+n.Weights+n.Float+n.Added != n.Total || n.Total != n.Rows || n.Rows != ops {
+			t.Errorf("%s: counts %+v do not add up to the %d rows / %d operators", c.mode, n, n.Rows, ops)
+		}
+		if n.FloatNoReason > 0 {
+			t.Errorf("%s: %d float operators without a reason", c.mode, n.FloatNoReason)
+		}
+		if c.mode == "int8" && (n.Float == 0 || n.Added == 0) {
+			t.Errorf("int8 with SOFTMAX skipped: %+v, want a float operator and added QUANTIZE/DEQUANTIZE", n)
+		}
+		b.click("#copy-command")
+		cmd := eval[string](b, `document.querySelector("#command").textContent`)
+		t.Logf("%s: %s", c.mode, cmd)
+		if cli := runCLI(t, bin, work, shellWords(t, cmd)); !bytes.Equal(cli, got) {
+			t.Errorf("%s: the copied command makes %d bytes, the page %d, not the same", c.mode, len(cli), len(got))
+		}
+		if c.mode == "int8" {
+			b.shot("report")
+		}
+	}
+
+	// A recipe: loaded into the page, and given to the CLI.
+	recipe := filepath.Join(work, "recipe.json")
+	if err := os.WriteFile(recipe, []byte(`{"mode": "float16", "min_weight_elements": 1, "skip_tensors": "dense"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.upload("#load-recipe", recipe)
+	b.waitFor(`document.querySelector("#status").textContent.startsWith("Recipe recipe.json loaded")`, 10*time.Second, "the recipe")
+	if v := eval[string](b, `document.querySelector("#mode").value + " " + document.querySelector("#skip-tensors").value + " " + document.querySelector("#skip-ops").value`); v != "float16 dense " {
+		t.Errorf("after loading the recipe: mode, skip-tensors, skip-ops = %q", v)
+	}
+	b.set("#verify", false)
+	st, _ := b.quantize(60 * time.Second)
+	if st.Kind != "done" {
+		t.Fatalf("recipe: %q", st.Text)
+	}
+	got, _ := b.download()
+	cli := runCLI(t, bin, work, []string{"litequant", "quantize", "--config", "recipe.json", "-o", "cli.tflite", "model.tflite"})
+	if !bytes.Equal(cli, got) {
+		t.Errorf("the recipe in the page and in the CLI (--config) give different models (%d and %d bytes)", len(got), len(cli))
+	}
+}
+
+// opCount counts the operators of a model.
+func opCount(t *testing.T, data []byte) int {
+	t.Helper()
+	m, err := tflite.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, sg := range m.Subgraphs {
+		n += len(sg.Operators)
+	}
+	return n
 }
