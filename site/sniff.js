@@ -67,11 +67,13 @@ export function plainLoadError(file, sniffed, detail) {
   return `This is not a TensorFlow Lite model (its first bytes are not a .tflite file's). ${TFLITE_HELP}`;
 }
 
-const QUANTIZED = ["INT8", "UINT8", "INT16", "FLOAT16"];
+// float16 weights are not here: a float16 model (MediaPipe's, say) is a
+// float model whose weights are stored small, and the converter takes it.
+const QUANTIZED = ["INT8", "UINT8", "INT16"];
 
 // alreadyQuantized says why a model that loaded is not a float model to
-// quantize ("" when it is one): most of its constant data is int8, uint8,
-// int16 or float16 already.
+// quantize ("" when it is one): most of its constant data is int8, uint8
+// or int16 already.
 export function alreadyQuantized(summary) {
   const by = summary.constant_bytes_by_type || {};
   const q = QUANTIZED.reduce((n, t) => n + (by[t] || 0), 0);
