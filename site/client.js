@@ -82,6 +82,9 @@ export class Converter {
     return this.request({ op: "quantize", model, files, options: JSON.stringify(options), name }, onProgress);
   }
 
+  // advise(model File, options object): what each mode would do.
+  advise(model, options) { return this.request({ op: "advise", model, options: JSON.stringify(options) }); }
+
   recent() { return this.request({ op: "recent" }); }
   load(key) { return this.request({ op: "load", key }); }
   remove(key) { return this.request({ op: "remove", key }); }

@@ -1,3 +1,5 @@
+import { operatorRows, operatorsView, sizeBar } from "./report.js";
+
 // Rendering: pure functions from data (summaries, reports, statistics) to
 // DOM nodes. Text always goes through textContent, never HTML.
 
@@ -149,17 +151,12 @@ export function sortableTable(columns, rows, id) {
 export function reportView({ report, before, after, stats }) {
   const q = report.quantize || {};
   const parts = [];
-  const ratio = report.size_before ? (report.size_after / report.size_before) : 1;
   const pairs = [
     ["Mode", report.mode],
-    ["Size", `${fmtBytes(report.size_before)} → ${fmtBytes(report.size_after)} (${(100 * ratio).toFixed(1)}%)`],
+    ["Size", sizeBar(report.size_before, report.size_after)],
   ];
-  if (after) {
-    const b = opBreakdown(after);
-    const quantized = b.integer + b.weights;
-    pairs.push(["Operators", `${quantized} quantized (${b.integer} integer kernels, ${b.weights} with quantized weights), ` +
-      `${b.float} left float` + (b.converters ? `, ${b.converters} QUANTIZE/DEQUANTIZE` : "")]);
-  }
+  const opParts = after ? operatorsView(operatorRows(after, before, report)) : [];
+  if (after) pairs.push(["Operators", opParts.shift()]);
   if (q.noop) pairs.push(["Note", `nothing to quantize (${q.noop_reason}); the model is unchanged`]);
   if (report.calibration) {
     const c = report.calibration;
@@ -169,7 +166,7 @@ export function reportView({ report, before, after, stats }) {
   if (q.min_runtime_version && q.min_runtime_version !== q.min_runtime_before) {
     pairs.push(["Min runtime", `${q.min_runtime_before || "unset"} → ${q.min_runtime_version}`]);
   }
-  parts.push(dl(pairs));
+  parts.push(dl(pairs), ...opParts);
   // What the converter warns about (ranges set by a few samples,
   // --default-range used, ...), as the CLI prints it.
   for (const w of q.warnings || []) {
@@ -199,11 +196,6 @@ export function reportView({ report, before, after, stats }) {
       { key: "granularity", label: "Granularity" }, { key: "scale_min", label: "Scale min", num: true },
       { key: "scale_max", label: "Scale max", num: true }, { key: "consumers", label: "Used by" },
     ], rows, "weights")));
-  }
-  const floats = q.float_ops || [];
-  if (floats.length) {
-    parts.push(el("details", {}, el("summary", {}, `Operators left float (${floats.length})`),
-      el("ul", {}, floats.map((f) => el("li", {}, `${f.name}#${f.op}: ${f.reason}`)))));
   }
   return parts;
 }

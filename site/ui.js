@@ -3,18 +3,36 @@
 
 import { Converter } from "./client.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
+import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js";
+import { installDrop } from "./drop.js";
+import { adviceView } from "./advice.js";
+import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
 const CALIBRATED = new Set();
-const SAMPLE_EXT = /\.(npy|npz|png|jpe?g|gif|bmp|wav)$/i;
 
 const state = {
   model: null,    // File
   samples: [],    // Files, sorted by path
   summary: null,  // inspect() of the model
+  loadError: "",  // why the model cannot be quantized (plain words), "" when it can
   busy: false,
+  modeChosen: false, // the user picked a mode: no more preselecting
+  advice: null,      // advise() of the model: what each mode would do
 };
+
+// preselectMode picks int8 when there are samples, dynamic otherwise,
+// until the user chooses a mode.
+function preselectMode() {
+  if (state.modeChosen) return;
+  const int8ok = CALIBRATED.has("int8") && !(state.advice || []).some((a) => a.mode === "int8" && a.error);
+  const want = state.samples.length && int8ok ? "int8" : "dynamic";
+  if ($("#mode").value !== want && [...$("#mode").options].some((o) => o.value === want)) {
+    $("#mode").value = want;
+    updateMode();
+  }
+}
 
 const conv = new Converter("worker.js");
 // setModes fills the mode menu from the converter's list ({name, summary,
@@ -60,8 +78,21 @@ function showNotice(text) {
   n.hidden = false;
 }
 
+// quantizeBlocker is why Quantize cannot run now ("" when it can).
+function quantizeBlocker() {
+  if (document.body.dataset.ready !== "true") return "Waiting for the converter to load.";
+  if (!state.model) return "Choose or drop a .tflite model first.";
+  if (state.loadError) return "Quantize is off: the model did not load (the reason is above). Choose or drop a float .tflite model.";
+  if (!state.summary) return `Reading ${state.model.name}…`;
+  if (state.busy) return "";
+  return "";
+}
+
 function updateButtons() {
-  $("#quantize").disabled = state.busy || !state.model || document.body.dataset.ready !== "true";
+  const why = quantizeBlocker();
+  $("#quantize").disabled = state.busy || why !== "";
+  $("#quantize-reason").textContent = why;
+  $("#quantize").title = why;
   $("#cancel").disabled = !state.busy;
   $("#example").disabled = state.busy;
 }
@@ -90,24 +121,123 @@ function clearResult() {
 
 // ---- inputs ----
 
+// showLoadError shows the plain-words reason a model cannot be used, the
+// converter's exact words one click away.
+function showLoadError(file, plain, detail) {
+  state.loadError = plain;
+  const box = $("#load-error");
+  box.replaceChildren(el("p", {}, plain),
+    detail ? el("details", {}, el("summary", {}, "Details"), el("pre", {}, `${file.name} (${fmtBytes(file.size)}): ${detail}`)) : null);
+  box.hidden = false;
+  setStatus(`Error: ${file.name}: ${plain.split(/(?<=\.) /)[0]}`, "error");
+  updateButtons();
+}
+
 async function setModel(file) {
   state.model = file;
   state.summary = null;
+  state.loadError = "";
   clearResult();
   $("#summary").replaceChildren();
+  $("#load-error").hidden = true;
   $("#model-name").textContent = file ? `${file.name} (${fmtBytes(file.size)})` : "";
+  if (hooks.onModel) hooks.onModel(null);
   updateButtons();
   if (!file) return;
   setStatus(`Reading ${file.name}…`);
+  const kind = await sniff(file);
   try {
     state.summary = await conv.inspect(file);
     if (state.model !== file) return;
     $("#summary").replaceChildren(summaryView(state.summary, file.name));
-    setStatus("Ready: choose the options and press Quantize.");
+    const quantized = alreadyQuantized(state.summary);
+    if (quantized) {
+      showLoadError(file, quantized, `constant data by type: ${JSON.stringify(state.summary.constant_bytes_by_type)}`);
+      return;
+    }
+    preselectMode();
+    setStatus(`Loaded ${file.name}: choose the options and press Quantize.`);
+    updateButtons();
+    showAdvice(file);
+    if (hooks.onModel) hooks.onModel(state.summary);
   } catch (err) {
     if (state.model !== file) return;
-    setStatus(`Error: ${file.name}: ${err.message}`, "error");
+    state.summary = null;
+    showLoadError(file, plainLoadError(file, kind, err.message), err.message);
   }
+}
+
+// showAdvice asks the converter what each mode would do to the model and
+// lists it above the options.
+async function showAdvice(file) {
+  const list = $("#advice");
+  list.hidden = true;
+  state.advice = null;
+  try {
+    const o = options();
+    for (const k of ["mode", "verify_split", "verify_random"]) delete o[k];
+    const advice = await conv.advise(file, o);
+    if (state.model !== file) return;
+    state.advice = advice;
+    renderAdvice();
+    preselectMode();
+  } catch (err) {
+    list.replaceChildren(el("li", { class: "why" }, `No advice: ${err.message}`));
+    list.hidden = false;
+  }
+}
+
+function renderAdvice() {
+  if (!state.advice) return;
+  const list = $("#advice");
+  list.replaceChildren(...adviceView(state.advice, state.samples.length, $("#mode").value, (mode) => {
+    $("#mode").value = mode;
+    $("#mode").dispatchEvent(new Event("change"));
+  }));
+  list.hidden = false;
+}
+
+// Hooks for the page's other parts (advice, metadata): called when a model
+// loaded (its summary) or was cleared (null).
+const hooks = { onModel: null };
+export { state, hooks, conv };
+
+// takeFiles routes dropped or pasted files: a .tflite (by name or by its
+// bytes) is the model, sample files are the samples, a SavedModel folder
+// is named as such; anything else given alone is tried as the model, so it
+// gets its plain-words message.
+async function takeFiles(list) {
+  const models = [], samples = [], other = [];
+  for (const it of list) {
+    const f = it.file;
+    Object.defineProperty(f, "relPath", { value: it.path, configurable: true });
+    if (/^saved_model\.pbt?x?t?$/i.test(f.name) && it.folder) {
+      other.push({ file: f, savedModel: it.folder });
+    } else if (/\.tflite$/i.test(f.name) || (!SAMPLE_EXT.test(f.name) && (await sniff(f)).kind === "tflite")) {
+      models.push(f);
+    } else if (SAMPLE_EXT.test(f.name)) {
+      samples.push(f);
+    } else {
+      other.push({ file: f });
+    }
+  }
+  const saved = other.find((o) => o.savedModel);
+  if (saved && !models.length) {
+    const fake = new File([], saved.savedModel);
+    state.model = fake;
+    state.summary = null;
+    clearResult();
+    $("#summary").replaceChildren();
+    $("#model-name").textContent = `${saved.savedModel}/ (a folder)`;
+    showLoadError(fake, "This folder is a TensorFlow SavedModel, not a TensorFlow Lite model. Convert it first: " +
+      `tf.lite.TFLiteConverter.from_saved_model("${saved.savedModel}").convert(), and save the bytes as model.tflite.`,
+      `the folder holds ${saved.file.relPath}; litequant reads .tflite files only`);
+    return;
+  }
+  if (samples.length) setSamples(samples);
+  if (models.length) await setModel(models[0]);
+  else if (!samples.length && other.length) await setModel(other[0].file);
+  if (models.length > 1) showNotice(`${models.length} models were dropped; using ${models[0].name}.`);
 }
 
 function setSamples(files) {
@@ -122,6 +252,8 @@ function setSamples(files) {
   }
   updateVerify(true);
   clearResult();
+  if (state.summary) preselectMode();
+  renderAdvice();
 }
 
 // The share of calibration samples held back to check the result.
@@ -146,7 +278,7 @@ function updateVerify(defaults) {
 }
 
 function samplePath(f) {
-  return f.webkitRelativePath || f.name;
+  return f.relPath || f.webkitRelativePath || f.name;
 }
 
 // options collects every control marked data-option. Unset controls are
@@ -162,6 +294,11 @@ function options() {
       case "bool":
         if (c.checked) o[name] = true;
         break;
+      case "list": {
+        const items = c.value.split(/[;\s]+/).filter(Boolean);
+        if (items.length) o[name] = items;
+        break;
+      }
       case "int":
       case "number":
         if (c.value.trim() !== "") o[name] = Number(c.value);
@@ -181,6 +318,7 @@ function options() {
 
 function updateMode() {
   const calibrated = CALIBRATED.has($("#mode").value);
+  renderAdvice();
   updateVerify(false);
   for (const e of document.querySelectorAll(".calib")) {
     e.classList.toggle("disabled-group", !calibrated);
@@ -212,6 +350,7 @@ function outputName(name, mode) {
 // returns the error message, or "" on success.
 async function quantize() {
   if (!state.model || state.busy) return "busy";
+  if (state.loadError) return state.loadError;
   const opts = options();
   const calibrated = CALIBRATED.has(opts.mode);
   if (calibrated && !state.samples.length) {
@@ -311,6 +450,53 @@ async function deleteRecent(e) {
   refreshRecent();
 }
 
+// ---- recipes: the command line, save and load ----
+
+function currentCommand() {
+  const opts = options();
+  const calibrated = CALIBRATED.has(opts.mode);
+  const checkOn = !calibrated && $("#verify").checked && state.samples.length;
+  const samples = calibrated || checkOn ? state.samples : [];
+  const name = state.model ? state.model.name : "model.tflite";
+  return commandLine(opts, name, samples, outputName(name, opts.mode), checkOn ? "samples" : "");
+}
+
+async function copyCommand() {
+  const cmd = currentCommand();
+  const pre = $("#command");
+  pre.textContent = cmd;
+  pre.hidden = false;
+  try {
+    await navigator.clipboard.writeText(cmd);
+    setStatus(`${$("#status").textContent.replace(/ \(command line copied\)$/, "")} (command line copied)`, $("#status").dataset.kind);
+  } catch { /* the command is shown to copy by hand */ }
+}
+
+function saveRecipe() {
+  const opts = options();
+  for (const k of ["verify_split", "verify_random"]) delete opts[k];
+  const a = el("a", { href: URL.createObjectURL(new Blob([recipeJSON(opts)], { type: "application/json" })), download: "recipe.json" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+async function loadRecipe(file) {
+  if (!file) return;
+  try {
+    const r = JSON.parse(await file.text());
+    if (typeof r !== "object" || r === null || Array.isArray(r)) throw new Error("want a JSON object of options");
+    const unknown = applyRecipe(r);
+    state.modeChosen = true;
+    updateMode();
+    clearResult();
+    setStatus(`Recipe ${file.name} loaded${unknown.length ? ` (not on this page: ${unknown.join(", ")})` : ""}.`);
+  } catch (err) {
+    setStatus(`Error: recipe ${file.name}: ${err.message}`, "error");
+  }
+}
+
 // ---- the example ----
 
 async function loadExample() {
@@ -343,10 +529,14 @@ $("#clear-samples").addEventListener("click", () => {
   $("#samples-folder").value = "";
   setSamples([]);
 });
-$("#mode").addEventListener("change", () => { updateMode(); clearResult(); });
+$("#mode").addEventListener("change", (e) => { if (e.isTrusted || !e.detail?.auto) state.modeChosen = true; updateMode(); clearResult(); });
 $("#quantize").addEventListener("click", quantize);
 $("#cancel").addEventListener("click", cancel);
 $("#example").addEventListener("click", loadExample);
+installDrop($("#drop-overlay"), takeFiles);
+$("#copy-command").addEventListener("click", copyCommand);
+$("#save-recipe").addEventListener("click", saveRecipe);
+$("#load-recipe").addEventListener("change", (e) => { loadRecipe(e.target.files[0]); e.target.value = ""; });
 updateMode();
 updateButtons();
 conv.ready.then(refreshRecent, (err) => setStatus(`Error: ${err.message}`, "error"));

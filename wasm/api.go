@@ -84,6 +84,7 @@ func (s *service) jsAPI() js.Value {
 			return nil, s.cache.remove(context.Background(), key)
 		}, nil
 	}))
+	addAdvise(api)
 	return api
 }
 

@@ -21,7 +21,7 @@ import (
 var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
-	"[--verify PATH ... | --verify-split F | --verify-random N] [--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
+	"[--verify PATH ... | --verify-split F | --verify-random N] [--report R.json] [--allow-noop] [--config RECIPE.json] -o OUT.tflite IN.tflite"
 
 // quantizeFlags holds the command line of `litequant quantize`. Every flag
 // but -o, --report and --calib maps one to one onto a convert.Options field
@@ -57,6 +57,7 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.verify, "verify", "verification samples (as --calib takes): run the float and the quantized model on them and add a verification section to the report (repeatable)")
 	fs.Float64Var(&o.VerifySplit, "verify-split", 0, "hold back this fraction of the calibration samples (never calibrated on) for verification (int8, int16x8, uint8)")
 	fs.IntVar(&o.VerifyRandom, "verify-random", 0, "verify on N random inputs when there are no samples (dynamic, float16)")
+	fs.String("config", "", "a recipe: the options as JSON, as the page saves them (flags given as well override it)")
 	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
 }
 
@@ -145,6 +146,9 @@ func runQuantize(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
 	var f quantizeFlags
 	f.register(fs)
+	if err := applyConfig(args, &f.opts); err != nil {
+		return err
+	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
