@@ -1,0 +1,191 @@
+package convert
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"litequant/core/fixtures"
+	"litequant/core/npy"
+	"litequant/core/runtimetest"
+	"litequant/core/samples"
+	"litequant/core/tflite"
+)
+
+var methodsTable = flag.Bool("methods-table", false, "print the README's table of SQNR per calibration method")
+
+// methodRun is one model quantized with every method from one
+// calibration, judged in the real runtime on held-out samples.
+type methodRun struct {
+	sqnr    map[string][]float64 // method -> per output SQNR (dB)
+	kept    string               // auto's whole-model pick
+	elapsed time.Duration
+}
+
+// runMethods calibrates model once on calib (with verify as auto's
+// verification samples), quantizes it with every method from the same
+// statistics, checks that no conversion after the first calibrates, and
+// runs each result in the real runtime on judge against the float model.
+func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles []samples.File, judge []*npy.Array) methodRun {
+	t.Helper()
+	start := time.Now()
+	ref, err := runtimetest.RunModelBytes(t.Context(), model, judge, runtimetest.Options{})
+	if err != nil {
+		t.Fatalf("float model in the runtime: %v", err)
+	}
+	run := methodRun{sqnr: map[string][]float64{}}
+	var stats *Stats
+	for _, method := range []string{"minmax", "percentile", "mse", "entropy", "auto"} {
+		req := Request{Model: model, Calib: calibFiles, Stats: stats, Options: Options{Mode: mode, Calibration: method}}
+		if method == "auto" {
+			req.Verify = verifyFiles
+		}
+		calibrated := false
+		req.Progress = func(p Progress) { calibrated = calibrated || p.Phase == "calibrating" }
+		res, err := Convert(context.Background(), req)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if stats != nil && calibrated {
+			t.Errorf("%s: calibrated again, though given the statistics", method)
+		}
+		if stats == nil {
+			stats = res.Stats
+		}
+		if c := res.Report.Calibration; c == nil || c.Method != method {
+			t.Errorf("%s: report calibration %+v", method, c)
+		}
+		if method == "auto" {
+			if c := res.Report.Calibration; c.Auto == nil || (len(verifyFiles) > 0) != (c.Auto.Note == "") {
+				t.Errorf("auto: whole-model check %+v", c.Auto)
+			} else {
+				run.kept = c.Auto.Kept
+			}
+		}
+		out, err := runtimetest.RunModelBytes(t.Context(), res.Model, judge, runtimetest.Options{})
+		if err != nil {
+			t.Fatalf("%s: the quantized model in the runtime: %v", method, err)
+		}
+		run.sqnr[method] = outputSQNR(t, ref.Outputs, out.Outputs)
+	}
+	run.elapsed = time.Since(start)
+	return run
+}
+
+// outputSQNR is each output's SQNR of out against ref, in dB.
+func outputSQNR(t *testing.T, ref, out []*npy.Array) []float64 {
+	t.Helper()
+	var db []float64
+	for i := range ref {
+		a, err := ref[i].Float64s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := out[i].Float64s()
+		if err != nil || len(a) != len(b) {
+			t.Fatalf("output %d: %v (%d vs %d values)", i, err, len(a), len(b))
+		}
+		var sig, noise float64
+		for k := range a {
+			sig += a[k] * a[k]
+			noise += (a[k] - b[k]) * (a[k] - b[k])
+		}
+		db = append(db, 10*math.Log10(sig/noise))
+	}
+	return db
+}
+
+// sharedImages are the shared photos as calibration files.
+func sharedImages(t *testing.T) []samples.File {
+	dir := fixtures.Path(t, "data", "images")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []samples.File
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, samples.File{Name: e.Name(), Data: b})
+	}
+	return files
+}
+
+// heldOut returns n fixture samples of model (crops of the shared data,
+// never the whole photos) split in two: every other one as a verification
+// file for auto, the rest stacked for the runtime to judge. Samples skip
+// says are left out.
+func heldOut(t *testing.T, model []byte, base string, n int, skip func(i int) bool) (verify []samples.File, judge []*npy.Array) {
+	m, err := tflite.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fixtures.Samples(m, base, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v, j []fixtures.Sample
+	for i, x := range s {
+		if skip != nil && skip(i) {
+			continue
+		}
+		if i%2 == 0 {
+			v = append(v, x)
+		} else {
+			j = append(j, x)
+		}
+	}
+	for k, a := range fixtures.Stack(v) {
+		verify = append(verify, npyFile(t, fmt.Sprintf("verify%d.npy", k), a))
+	}
+	return verify, fixtures.Stack(j)
+}
+
+// TestMethodsFaceDetection: face_detection_short_range in int8, calibrated
+// on every shared photo, sparrow.png (the outlier) included, and judged in
+// the real runtime on crops of the other photos (the last six of the 48
+// crops are sparrow.png's, which reach 20 to 40 times the others' values):
+// min/max leaves them few int8 steps, percentile, mse and auto clip the
+// outlier's values. Auto's verification samples are other crops of the
+// same photos.
+func TestMethodsFaceDetection(t *testing.T) {
+	fixtures.RequireShared(t)
+	runtimetest.Require(t)
+	model, err := os.ReadFile(fixtures.Model(t, "face_detection_short_range.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify, judge := heldOut(t, model, "face_detection_short_range.tflite", 48, func(i int) bool { return i >= 42 })
+	run := runMethods(t, model, Int8, sharedImages(t), verify, judge)
+	worst := func(m string) float64 { return minOf(run.sqnr[m]) }
+	for _, m := range []string{"minmax", "percentile", "mse", "entropy", "auto"} {
+		t.Logf("%-10s worst output SQNR %.1f dB %v", m, worst(m), run.sqnr[m])
+	}
+	t.Logf("auto kept %s; %v", run.kept, run.elapsed)
+	if worst("auto") < 12 {
+		t.Errorf("auto: %.1f dB, want at least 12", worst("auto"))
+	}
+	if max(worst("percentile"), worst("mse")) < 12 {
+		t.Errorf("percentile %.1f dB, mse %.1f dB: want one at least 12", worst("percentile"), worst("mse"))
+	}
+}
+
+func minOf(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = min(m, x)
+	}
+	return m
+}
+
+var _ = sort.Strings
+var _ = strings.Join
