@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"litequant/core/internal/calib"
+	"litequant/core/internal/compare"
 	"litequant/core/internal/quant"
 	"litequant/core/internal/rangemethod"
 	"litequant/core/tflite"
@@ -17,19 +18,34 @@ import (
 // method and percentile are not calibration settings: changing them
 // reuses cached statistics (CalibrationSettings leaves them out).
 
-// AutoCheck is auto's end-to-end check: the model with auto's per-tensor
-// ranges and the min/max model, each run on the verification samples;
-// the one whose worst output SQNR is higher is kept.
+// AutoCheck is auto's end-to-end check on the verification samples: the
+// model with auto's per-tensor picks and the models of each single method
+// are run beside the float model, and the one with the best worst-output
+// SQNR among those no worse than min/max by more than 0.5 dB on any
+// output is kept (min/max when none is).
 type AutoCheck struct {
-	// Kept is "auto" or "minmax".
+	// Kept is "auto" (the per-tensor picks) or the method kept for the
+	// whole model.
 	Kept string `json:"kept"`
-	// AutoSQNR and MinMaxSQNR are the worst output SQNR of each (dB);
-	// absent without verification samples.
-	AutoSQNR   *float64 `json:"auto_sqnr_db,omitempty"`
-	MinMaxSQNR *float64 `json:"minmax_sqnr_db,omitempty"`
+	// Candidates are the whole models compared.
+	Candidates []AutoCandidate `json:"candidates,omitempty"`
 	// Note says why the whole models were not compared.
 	Note string `json:"note,omitempty"`
 }
+
+// AutoCandidate is one whole model auto compared.
+type AutoCandidate struct {
+	Method string `json:"method"`
+	// Outputs are the SQNR of each output (dB; null when exact), Worst
+	// the lowest.
+	Outputs []compare.DB `json:"outputs_sqnr_db"`
+	Worst   compare.DB   `json:"worst_sqnr_db"`
+	Error   string       `json:"error,omitempty"`
+}
+
+// autoTolerance is how much worse than min/max (dB) auto's kept model may
+// be on any output of the verification samples.
+const autoTolerance = 0.5
 
 // checkMethod checks Calibration and Percentile (quantOptions).
 func (o Options) checkMethod() error {
@@ -110,67 +126,62 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 		ci.Auto = &AutoCheck{Kept: "auto", Note: "nothing was quantized"}
 		return m, nil, nil
 	}
-	// The whole model, against min/max's, on the verification samples.
-	autoBytes, err := m.Save()
-	if err != nil {
-		return nil, nil, err
-	}
-	mm, err := tflite.Load(model)
-	if err != nil {
-		return nil, nil, err
-	}
-	mmRep, err := quant.Full(mm, mode, stats, qopts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("auto: the min/max model: %w", err)
-	}
-	mmBytes, err := mm.Save()
-	if err != nil {
-		return nil, nil, err
-	}
-	va, err := verify(ctx, model, autoBytes, plan, progress)
-	if err != nil {
-		return nil, nil, err
-	}
-	vm, err := verify(ctx, model, mmBytes, plan, progress)
-	if err != nil {
-		return nil, nil, err
-	}
-	sa, okA := worstSQNR(va)
-	sm, okM := worstSQNR(vm)
-	check := &AutoCheck{Kept: "auto"}
-	if okA {
-		check.AutoSQNR = finiteOrNil(sa)
-	}
-	if okM {
-		check.MinMaxSQNR = finiteOrNil(sm)
-	}
+	// The whole models, on the verification samples.
+	check := &AutoCheck{}
 	ci.Auto = check
-	if !okA || (okM && sm > sa) {
-		check.Kept = rangemethod.MinMax
-		if !okA {
-			check.Note = "the auto model could not be verified: " + va.Error
+	type built struct {
+		m   *tflite.Model
+		rep *quant.Report
+		v   *Verification
+	}
+	var models []built
+	for _, method := range []string{rangemethod.Auto, rangemethod.MinMax, rangemethod.Percentile, rangemethod.MSE, rangemethod.Entropy} {
+		bm, brep := m, rep.Quantize
+		if method != rangemethod.Auto {
+			if bm, err = tflite.Load(model); err != nil {
+				return nil, nil, err
+			}
+			var r quant.Ranges = stats
+			if method != rangemethod.MinMax {
+				if r, err = rangemethod.New(stats, method, o.Percentile, methodGrid(mode), names); err != nil {
+					return nil, nil, err
+				}
+			}
+			if brep, err = quant.Full(bm, mode, r, qopts); err != nil {
+				return nil, nil, fmt.Errorf("auto: the %s model: %w", method, err)
+			}
 		}
-		rep.Quantize = mmRep
-		return mm, vm, nil
+		b, err := bm.Save()
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := verify(ctx, model, b, plan, progress)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := AutoCandidate{Method: method, Error: v.Error, Worst: compare.DB(math.Inf(1))}
+		for _, out := range v.Outputs {
+			c.Outputs = append(c.Outputs, out.Metrics.SQNR)
+			c.Worst = min(c.Worst, out.Metrics.SQNR)
+		}
+		check.Candidates = append(check.Candidates, c)
+		models = append(models, built{bm, brep, v})
 	}
-	return m, va, nil
-}
-
-// worstSQNR is the lowest output SQNR of a verification.
-func worstSQNR(v *Verification) (float64, bool) {
-	if v == nil || v.Error != "" || len(v.Outputs) == 0 {
-		return 0, false
+	mm := check.Candidates[1]
+	best := 1 // min/max unless another is better and nowhere much worse
+	for i, c := range check.Candidates {
+		if c.Error != "" || len(c.Outputs) != len(mm.Outputs) || mm.Error != "" {
+			continue
+		}
+		ok := true
+		for k := range c.Outputs {
+			ok = ok && !(float64(c.Outputs[k]) < float64(mm.Outputs[k])-autoTolerance)
+		}
+		if ok && c.Worst > check.Candidates[best].Worst {
+			best = i
+		}
 	}
-	w := math.Inf(1)
-	for _, o := range v.Outputs {
-		w = min(w, float64(o.Metrics.SQNR))
-	}
-	return w, !math.IsNaN(w)
-}
-
-func finiteOrNil(x float64) *float64 {
-	if math.IsInf(x, 0) || math.IsNaN(x) {
-		return nil
-	}
-	return &x
+	check.Kept = check.Candidates[best].Method
+	rep.Quantize = models[best].rep
+	return models[best].m, models[best].v, nil
 }
