@@ -155,6 +155,8 @@ func New(st *calib.Stats, method string, percentile float64, g Grid, name func(s
 // pick returns the range method gives d; auto tells chose its pick.
 func pick(d *dist, g grid, method string, percentile float64, chose func(method string, mse, minmax float64)) (lo, hi float64) {
 	switch method {
+	case MinMax:
+		return d.min, d.max
 	case Percentile:
 		return d.percentileRange(g, percentile)
 	case MSE:
