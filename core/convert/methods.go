@@ -66,6 +66,18 @@ func (o Options) method() string {
 	return o.Calibration
 }
 
+// resolvedMethod returns o with the method's defaults spelled out, so
+// that they give the same result key as leaving them unset.
+func (o Options) resolvedMethod() Options {
+	if o.NeedsCalibration() {
+		o.Calibration = o.method()
+		if o.Percentile == 0 && (o.Calibration == rangemethod.Percentile || o.Calibration == rangemethod.Auto) {
+			o.Percentile = rangemethod.DefaultPercentile
+		}
+	}
+	return o
+}
+
 // methodGrid is the integer type of a mode's activations.
 func methodGrid(mode quant.FullMode) rangemethod.Grid {
 	switch mode {
