@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ var methodsTable = flag.Bool("methods-table", false, "print the README's table o
 type methodRun struct {
 	sqnr    map[string][]float64 // method -> per output SQNR (dB)
 	pooled  map[string]float64   // method -> SQNR of all outputs together
+	warn    map[string]string    // method -> the warning about outlying samples
 	kept    string               // auto's whole-model pick
 	elapsed time.Duration
 }
@@ -39,7 +41,7 @@ func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles [
 	if err != nil {
 		t.Fatalf("float model in the runtime: %v", err)
 	}
-	run := methodRun{sqnr: map[string][]float64{}, pooled: map[string]float64{}}
+	run := methodRun{sqnr: map[string][]float64{}, pooled: map[string]float64{}, warn: map[string]string{}}
 	var stats *Stats
 	cases := []methodCase{{"minmax", 0}, {"percentile", 0}, {"mse", 0}, {"entropy", 0}, {"auto", 0}}
 	for _, mc := range append(cases, extra...) {
@@ -69,6 +71,11 @@ func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles [
 				t.Errorf("auto: whole-model check %+v", c.Auto)
 			} else {
 				run.kept = c.Auto.Kept
+			}
+		}
+		for _, w := range res.Report.Quantize.Warnings {
+			if strings.Contains(w, "set by a few samples") {
+				run.warn[name] = w
 			}
 		}
 		out, err := runtimetest.RunModelBytes(t.Context(), res.Model, judge, runtimetest.Options{})
@@ -201,6 +208,17 @@ func TestMethodsFaceDetection(t *testing.T) {
 		t.Logf("%-16s SQNR %.1f dB (outputs %.1f)", m, run.pooled[m], run.sqnr[m])
 	}
 	t.Logf("auto kept %s; %v", run.kept, run.elapsed)
+	// The outlier warning: min/max's names sparrow.png; a method's, if its
+	// ranges still reach that far, says what the method kept.
+	for m, w := range run.warn {
+		t.Logf("%s warns: %s", m, w)
+		if m == "minmax" && !strings.Contains(w, "sparrow.png") || m != "minmax" && !strings.Contains(w, "kept a range reaching") {
+			t.Errorf("%s: warning %q", m, w)
+		}
+	}
+	if run.warn["minmax"] == "" {
+		t.Error("min/max: no warning about sparrow.png")
+	}
 	if run.pooled["minmax"] > 5 {
 		t.Errorf("min/max: %.1f dB: the outlier no longer ruins it, so this test shows nothing", run.pooled["minmax"])
 	}
