@@ -1,12 +1,15 @@
 package convert
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -182,10 +185,21 @@ func heldOut(t *testing.T, model []byte, base string, n int, skip func(i int) bo
 			j = append(j, x)
 		}
 	}
-	for k, a := range fixtures.Stack(v) {
-		verify = append(verify, npyFile(t, fmt.Sprintf("verify%d.npy", k), a))
+	return []samples.File{npzFile(t, m, "verify.npz", v)}, fixtures.Stack(j)
+}
+
+// npzFile is samples s of m as one .npz file, an array per input by name.
+func npzFile(t *testing.T, m *tflite.Model, name string, s []fixtures.Sample) samples.File {
+	sg := m.Subgraphs[0]
+	var ar npy.Archive
+	for k, a := range fixtures.Stack(s) {
+		ar = append(ar, npy.NamedArray{Name: sg.Tensors[sg.Inputs[k]].Name, Array: a})
 	}
-	return verify, fixtures.Stack(j)
+	var buf bytes.Buffer
+	if err := npy.WriteNPZ(&buf, ar); err != nil {
+		t.Fatal(err)
+	}
+	return samples.File{Name: name, Data: buf.Bytes()}
 }
 
 // TestMethodsFaceDetection: face_detection_short_range in int8, calibrated
@@ -236,4 +250,131 @@ func minOf(v []float64) float64 {
 		m = min(m, x)
 	}
 	return m
+}
+
+// TestMethodsSharedModels quantizes every shared float model to int8 with
+// every method from one calibration (half its fixture samples; a quarter
+// verifies auto's whole model, a quarter judges in the real runtime) and
+// checks that auto is nowhere worse than min/max by more than 0.5 dB on
+// any float output. -methods-table prints the README's table.
+func TestMethodsSharedModels(t *testing.T) {
+	fixtures.RequireShared(t)
+	runtimetest.Require(t)
+	if testing.Short() {
+		t.Skip("runs every shared model in the real runtime")
+	}
+	start := time.Now()
+	type row struct {
+		model string
+		run   methodRun
+		note  string
+	}
+	var rows []row
+	for _, base := range manifestFloatModels(t) {
+		name := strings.TrimSuffix(base, ".tflite")
+		model, err := os.ReadFile(fixtures.Model(t, base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := tflite.Load(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) {
+			n := 32
+			if strings.HasPrefix(name, "mobilenet") || strings.HasPrefix(name, "face_detection") {
+				n = 24 // the slow ones: 12 calibrate, 6 verify, 6 judge
+			}
+			s, err := fixtures.Samples(m, base, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cal, held []fixtures.Sample
+			for i, x := range s {
+				if i%2 == 0 {
+					cal = append(cal, x)
+				} else {
+					held = append(held, x)
+				}
+			}
+			var ver, judge []fixtures.Sample
+			for i, x := range held {
+				if i%2 == 0 {
+					ver = append(ver, x)
+				} else {
+					judge = append(judge, x)
+				}
+			}
+			calFiles := []samples.File{npzFile(t, m, "calib.npz", cal)}
+			// Models the runtime cannot run, that cannot be calibrated, or
+			// with nothing to quantize in int8: no comparison (see
+			// TestFullSharedModels in core/internal/quant).
+			if _, err := runtimetest.RunModelBytes(t.Context(), model, fixtures.Stack(judge), runtimetest.Options{}); err != nil {
+				rows = append(rows, row{model: name, note: "the runtime cannot run the float model"})
+				return
+			}
+			if _, err := Convert(context.Background(), Request{Model: model, Calib: calFiles, Options: Options{Mode: Int8}}); err != nil {
+				note := "cannot be calibrated"
+				if errors.Is(err, ErrNothingToDo) {
+					note = "no integer kernel: left float"
+				}
+				rows = append(rows, row{model: name, note: note})
+				return
+			}
+			run := runMethods(t, model, Int8, calFiles, []samples.File{npzFile(t, m, "verify.npz", ver)}, fixtures.Stack(judge))
+			for k, mm := range run.sqnr["minmax"] {
+				if a := run.sqnr["auto"][k]; a < mm-0.5 && !math.IsNaN(mm) {
+					t.Errorf("output %d: auto %.2f dB, min/max %.2f dB", k, a, mm)
+				}
+			}
+			rows = append(rows, row{model: name, run: run})
+		})
+	}
+	t.Logf("%d models in %v", len(rows), time.Since(start))
+	if !*methodsTable {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| model | min/max | percentile | mse | entropy | auto (kept) |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		if r.note != "" {
+			fmt.Fprintf(&b, "| %s | %s | | | | |\n", r.model, r.note)
+			continue
+		}
+		cell := func(m string) string {
+			v := r.run.sqnr[m]
+			if len(v) == 1 {
+				return fmt.Sprintf("%.1f", v[0])
+			}
+			parts := make([]string, len(v))
+			for i, x := range v {
+				parts[i] = fmt.Sprintf("%.1f", x)
+			}
+			return strings.Join(parts, " / ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s (%s) |\n", r.model, cell("minmax"), cell("percentile"), cell("mse"), cell("entropy"), cell("auto"), r.run.kept)
+	}
+	t.Log(b.String())
+}
+
+// manifestFloatModels lists the model files ../shared/MANIFEST.md calls
+// float, as TestFullSharedModels does.
+func manifestFloatModels(t *testing.T) []string {
+	b, err := os.ReadFile(fixtures.Path(t, "MANIFEST.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			continue
+		}
+		file, kind := strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])
+		if strings.HasSuffix(file, ".tflite") && strings.HasPrefix(kind, "float") {
+			names = append(names, file)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
