@@ -3,6 +3,8 @@ import { operatorRows, operatorsView, sizeBar } from "./report.js";
 // Rendering: pure functions from data (summaries, reports, statistics) to
 // DOM nodes. Text always goes through textContent, never HTML.
 
+import { methodSummary } from "./methods.js";
+
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -162,6 +164,7 @@ export function reportView({ report, before, after, stats }) {
     const c = report.calibration;
     pairs.push(["Calibration", `${c.samples} samples${c.cached ? " (statistics from the cache)" : ""}, ${fmtMs(c.elapsed_ms)}` +
       (c.samples ? ` — ${(c.elapsed_ms / c.samples).toFixed(1)} ms/sample` : "")]);
+    if (methodSummary(c)) pairs.push(["Ranges", methodSummary(c)]);
   }
   if (q.min_runtime_version && q.min_runtime_version !== q.min_runtime_before) {
     pairs.push(["Min runtime", `${q.min_runtime_before || "unset"} → ${q.min_runtime_version}`]);

@@ -2,6 +2,7 @@
 // (client.js → worker.js → litequant.wasm). No conversion work happens here.
 
 import { Converter } from "./client.js";
+import { percentileApplies, updateCalibration } from "./methods.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
 import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js";
 import { installDrop } from "./drop.js";
@@ -290,6 +291,7 @@ function options() {
   for (const c of document.querySelectorAll("[data-option]")) {
     if (c.closest(".calib") && !CALIBRATED.has(mode)) continue; // calibration options only when calibrating
     const name = c.dataset.option;
+    if (name === "percentile" && !percentileApplies()) continue;
     switch (c.dataset.type) {
       case "bool":
         if (c.checked) o[name] = true;
@@ -324,6 +326,7 @@ function updateMode() {
     e.classList.toggle("disabled-group", !calibrated);
     for (const c of e.matches("input, select") ? [e] : e.querySelectorAll("input, select")) c.disabled = !calibrated;
   }
+  updateCalibration();
 }
 
 // ---- conversion ----
@@ -530,6 +533,7 @@ $("#clear-samples").addEventListener("click", () => {
   setSamples([]);
 });
 $("#mode").addEventListener("change", (e) => { if (e.isTrusted || !e.detail?.auto) state.modeChosen = true; updateMode(); clearResult(); });
+$("#calibration").addEventListener("change", () => { updateCalibration(); clearResult(); });
 $("#quantize").addEventListener("click", quantize);
 $("#cancel").addEventListener("click", cancel);
 $("#example").addEventListener("click", loadExample);

@@ -567,3 +567,36 @@ func TestCalibrationCache(t *testing.T) {
 		t.Errorf("other calibration settings: cached=%q", c)
 	}
 }
+
+// TestMethodReusesCalibration: changing the calibration method or the
+// percentile takes the cached statistics (their histograms serve every
+// method): no forward pass, and the same model as convert.Convert's.
+func TestMethodReusesCalibration(t *testing.T) {
+	_, api := testAPI(t, nil)
+	model, files := exampleFiles(t)
+	_, err := quantizeJS(t, api, model, files, `{"mode":"int8"}`, js.Undefined())
+	requireInt8(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		json string
+		opts convert.Options
+	}{
+		{`{"mode":"int8","calibration":"percentile","percentile":99.9}`, convert.Options{Mode: "int8", Calibration: "percentile", Percentile: 99.9}},
+		{`{"mode":"int8","calibration":"mse"}`, convert.Options{Mode: "int8", Calibration: "mse"}},
+		{`{"mode":"int8","calibration":"entropy"}`, convert.Options{Mode: "int8", Calibration: "entropy"}},
+		{`{"mode":"int8","calibration":"auto"}`, convert.Options{Mode: "int8", Calibration: "auto"}},
+	} {
+		res, err := quantizeJS(t, api, model, files, c.json, js.Undefined())
+		if err != nil {
+			t.Fatalf("%s: %v", c.json, err)
+		}
+		if got := res.Get("cached").String(); got != "calibration" {
+			t.Errorf("%s: cached=%q, want calibration", c.json, got)
+		}
+		if !bytes.Equal(modelOf(t, res), native(t, model, files, c.opts)) {
+			t.Errorf("%s: differs from convert.Convert's", c.json)
+		}
+	}
+}

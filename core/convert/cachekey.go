@@ -25,6 +25,7 @@ import (
 // and o: every part of the request and every option counts.
 func ResultKey(build string, model []byte, files []samples.File, o Options) string {
 	o.Mode = o.EffectiveMode()
+	o = o.resolvedMethod()
 	opts, err := json.Marshal(o)
 	if err != nil {
 		panic("convert: options do not encode: " + err.Error()) // plain data: cannot happen
@@ -61,7 +62,7 @@ func CalibrationKey(build string, model []byte, files []samples.File, o Options)
 // CalibrationSettings are the options that change calibration statistics:
 // which samples are used and how image pixels become input values. An
 // option added later that changes what calibration records (a histogram
-// method, another sample normalisation) must be added here, or the cache
+// normalisation, or anything else calibration records) must be added here, or the cache
 // would hand out statistics computed under other settings.
 type CalibrationSettings struct {
 	CalibCount int     `json:"calib_count"`
@@ -73,7 +74,8 @@ type CalibrationSettings struct {
 
 // CalibrationSettings returns o's calibration settings with the defaults
 // resolved, so that spelling a default out gives the same key as leaving
-// it unset.
+// it unset. The calibration method and percentile are not among them:
+// one calibration records what every method needs (histograms).
 func (o Options) CalibrationSettings() CalibrationSettings {
 	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd, VerifySplit: o.VerifySplit}
 	if s.CalibCount == 0 {

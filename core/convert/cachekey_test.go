@@ -34,6 +34,9 @@ func TestCacheKeys(t *testing.T) {
 		{"other mode", "b1", model, files, Options{Mode: "int16x8", CalibCount: 10}, false, true},
 		{"calib count", "b1", model, files, Options{Mode: "int8", CalibCount: 11}, false, false},
 		{"image std", "b1", model, files, Options{Mode: "int8", CalibCount: 10, ImageStd: 1}, false, false},
+		{"method", "b1", model, files, Options{Mode: "int8", CalibCount: 10, Calibration: "mse"}, false, true},
+		{"percentile", "b1", model, files, Options{Mode: "int8", CalibCount: 10, Calibration: "percentile", Percentile: 99}, false, true},
+		{"default method spelled out", "b1", model, files, Options{Mode: "int8", CalibCount: 10, Calibration: "minmax"}, true, true},
 		{"image defaults spelled out", "b1", model, files, Options{Mode: "int8", CalibCount: 10, ImageMean: 127.5, ImageStd: 127.5}, false, true},
 	}
 	for _, tc := range tests {
@@ -50,6 +53,9 @@ func TestCacheKeys(t *testing.T) {
 	}
 	if ResultKey("b", model, nil, Options{}) != ResultKey("b", model, nil, Options{Mode: "dynamic"}) {
 		t.Error("the default mode spelled out changes the result key")
+	}
+	if ResultKey("b", model, files, Options{Mode: "int8", Calibration: "percentile"}) != ResultKey("b", model, files, Options{Mode: "int8", Calibration: "percentile", Percentile: 99.99}) {
+		t.Error("the default percentile spelled out changes the result key")
 	}
 	if (Options{}).CalibrationSettings() != (Options{CalibCount: samples.MaxSamples, ImageMean: 127.5, ImageStd: 127.5}).CalibrationSettings() {
 		t.Error("calibration defaults not resolved")

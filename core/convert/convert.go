@@ -15,6 +15,7 @@ import (
 
 	"litequant/core/internal/calib"
 	"litequant/core/internal/quant"
+	"litequant/core/internal/rangemethod"
 	"litequant/core/samples"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -42,6 +43,11 @@ type Options struct {
 	CalibCount int     `json:"calib_count"` // 0: all samples, up to 500
 	ImageMean  float32 `json:"image_mean"`  // 0 with ImageStd 0: 127.5
 	ImageStd   float32 `json:"image_std"`   // 0: 127.5
+	// Calibration is the method choosing activation ranges from the
+	// statistics: minmax (default), percentile, mse, entropy or auto
+	// (methods.go); Percentile is the percentile method's P (0: 99.99).
+	Calibration string  `json:"calibration"`
+	Percentile  float64 `json:"percentile"`
 
 	// Full-integer output (int8, int16x8, uint8).
 	//
@@ -97,6 +103,9 @@ func (o Options) quantOptions() (quant.Options, error) {
 		return q, err
 	}
 	if err := o.checkVerify(0); err != nil {
+		return q, err
+	}
+	if err := o.checkMethod(); err != nil {
 		return q, err
 	}
 	if o.MinWeightElements < 0 {
@@ -247,6 +256,13 @@ type CalibrationInfo struct {
 	Sources   string  `json:"sources"`
 	Cached    bool    `json:"cached"`
 	ElapsedMS float64 `json:"elapsed_ms"`
+	// Method is the calibration method (Options.Calibration); Percentile
+	// its percentile; Methods auto's per-tensor picks and Auto its
+	// whole-model check (methods.go).
+	Method     string               `json:"method,omitempty"`
+	Percentile float64              `json:"percentile,omitempty"`
+	Methods    []rangemethod.Choice `json:"methods,omitempty"`
+	Auto       *AutoCheck           `json:"auto,omitempty"`
 }
 
 // PassReport is what the quantization pass did to the model: per-operator
@@ -344,11 +360,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		progress("quantizing", 0, 1)
-		var ranges quant.Ranges
-		if stats != nil {
-			ranges = stats
-		}
-		rep.Quantize, err = quant.Full(m, mi.full, ranges, qopts)
+		m, rep.Verification, err = quantizeCalibrated(ctx, req.Model, m, mi.full, stats, qopts, req.Options, plan, rep, progress)
 	}
 	if err != nil {
 		return nil, err
@@ -364,7 +376,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	}
 	rep.SizeAfter = len(res.Model)
 	progress("writing", 1, 1)
-	if plan != nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
+	if plan != nil && rep.Verification == nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
 		if rep.Verification, err = verify(ctx, req.Model, res.Model, plan, progress); err != nil {
 			return nil, err
 		}
@@ -392,7 +404,7 @@ func calibrate(ctx context.Context, m *tflite.Model, set *samples.Set, o Options
 		return nil, nil, err
 	}
 	progress("calibrating", 0, set.Len())
-	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Channels: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
+	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Channels: true, Histograms: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}

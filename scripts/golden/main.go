@@ -38,6 +38,7 @@ var settings = []struct {
 	{"dynamic", false, convert.Options{Mode: "dynamic"}},
 	{"float16", false, convert.Options{Mode: "float16"}},
 	{"int8", true, convert.Options{Mode: "int8"}},
+	{"int8-minmax", true, convert.Options{Mode: "int8", Calibration: "minmax"}},
 	{"int8-plain", true, convert.Options{Mode: "int8", PlainWeights: true}},
 	{"int8-io-int8", true, convert.Options{Mode: "int8", InputType: "int8", OutputType: "int8"}},
 	{"int16x8", true, convert.Options{Mode: "int16x8"}},

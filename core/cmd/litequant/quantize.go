@@ -19,6 +19,7 @@ import (
 )
 
 var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
+	"[--calibration minmax|percentile|mse|entropy|auto [--percentile P]] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
 	"[--verify PATH ... | --verify-split F | --verify-random N] [--report R.json] [--allow-noop] [--config RECIPE.json] -o OUT.tflite IN.tflite"
@@ -46,6 +47,8 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AllowNoop, "allow-noop", false, "when there is nothing to quantize, write an unchanged copy and succeed")
 	fs.Var(&f.calib, "calib", "calibration samples: a .npy, .npz, image or .wav file, or a folder of them (repeatable; int8, int16x8, uint8)")
 	fs.IntVar(&o.CalibCount, "calib-count", 0, "use at most N calibration samples, taken evenly across the files (default: all, up to 500)")
+	fs.StringVar(&o.Calibration, "calibration", "", "how activation ranges are chosen from the calibration data: minmax (default), percentile, mse, entropy, auto (int8, int16x8, uint8)")
+	fs.Float64Var(&o.Percentile, "percentile", 0, "--calibration percentile (or auto): the percentile P in (0, 100] of the range (default 99.99)")
 	fs.Func("image-mean", "image pixels p become (p - MEAN) / STD for float inputs (default 127.5)", floatFlag(&o.ImageMean))
 	fs.Func("image-std", "see --image-mean (default 127.5)", floatFlag(&o.ImageStd))
 	fs.StringVar(&o.InputType, "input-type", "", "model input type: float32 (default), int8, uint8 (int8 mode), int16 (int16x8 mode); uint8 (default) or float32 in uint8 mode")
@@ -209,6 +212,9 @@ func runQuantize(args []string, stdout io.Writer) error {
 			perSample = c.ElapsedMS / float64(c.Samples)
 		}
 		if _, err := fmt.Fprintf(stdout, "calibration: %s; %.1f ms (%.2f ms/sample)\n", c.Sources, c.ElapsedMS, perSample); err != nil {
+			return err
+		}
+		if err := writeMethod(stdout, c); err != nil {
 			return err
 		}
 	}

@@ -286,6 +286,12 @@ func TestQuantizeCalibErrors(t *testing.T) {
 		{[]string{"--mode", "uint8", "--input-stats", "300,1", "--calib", empty, "-o", out, in}, "--input-stats: MEAN 300 is outside [0, 255]"},
 		{[]string{"--mode", "int8", "--input-stats", "127.5,127.5", "--calib", empty, "-o", out, in}, "--input-stats applies to --mode uint8"},
 		{[]string{"--mode", "uint8", "--default-range", "6", "--calib", empty, "-o", out, in}, `--default-range "6": want MIN,MAX`},
+		{[]string{"--mode", "int8", "--calibration", "kl", "--calib", empty, "-o", out, in}, `--calibration "kl" is not a method`},
+		{[]string{"--mode", "int8", "--calibration", "percentile", "--percentile", "100.5", "--calib", empty, "-o", out, in}, "--percentile must be in (0, 100], got 100.5"},
+		{[]string{"--mode", "int8", "--calibration", "percentile", "--percentile", "-3", "--calib", empty, "-o", out, in}, "--percentile must be in (0, 100], got -3"},
+		{[]string{"--mode", "int8", "--calibration", "mse", "--percentile", "99", "--calib", empty, "-o", out, in}, "--percentile applies to --calibration percentile or auto, not --calibration mse"},
+		{[]string{"--mode", "int8", "--percentile", "99", "--calib", empty, "-o", out, in}, "not --calibration minmax"},
+		{[]string{"--mode", "dynamic", "--calibration", "mse", "-o", out, in}, "--calibration applies to the full-integer modes"},
 	} {
 		status, _, stderr := runCmd(append([]string{"quantize"}, c.args...)...)
 		wantStatus := 2

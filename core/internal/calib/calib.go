@@ -1,8 +1,8 @@
 // Package calib runs a float model on calibration samples and records, for
 // every float tensor it computes, the statistics activation quantization
 // needs: the range of values seen over all samples (min/max, as TensorFlow's
-// calibrator records; a histogram method would add its own fields to
-// TensorStats). Statistics are gathered on the fly by an interpreter
+// calibrator records) and, with Options.Histograms, a histogram of the
+// values (Histogram), from which other range methods choose. Statistics are gathered on the fly by an interpreter
 // observer, so no activation is kept beyond the operator that made it.
 package calib
 
@@ -44,7 +44,10 @@ type TensorStats struct {
 	// sample (0 where it had none), which shows when a few samples set
 	// the range (see Stats.SampleMax).
 	SampleMax Float32s `json:"sample_max,omitempty"`
-	seen      bool
+	// Hist counts the finite values over all samples (Options.Histograms),
+	// for the range methods other than min/max.
+	Hist *Histogram `json:"hist,omitempty"`
+	seen bool
 }
 
 // SubgraphStats holds the statistics of one calibrated subgraph.
@@ -139,6 +142,10 @@ type Options struct {
 	// FULLY_CONNECTED reads as its input (TensorStats.ChannelMin and
 	// ChannelMax), which tells which input channels are always 0.
 	Channels bool
+	// Histograms also records a histogram of every float activation's
+	// values (TensorStats.Hist), from which the calibration methods other
+	// than min/max choose ranges.
+	Histograms bool
 	// Subgraphs lists the subgraphs to calibrate; nil means the primary
 	// subgraph and every signature's subgraph whose inputs take the same
 	// samples: inputs of the same types and shapes, or shapes that differ
@@ -189,7 +196,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		if opts.Channels {
 			channels = weightInputs(m, si)
 		}
-		obs := observer(ss, channels, &sample)
+		obs := observer(ss, channels, opts.Histograms, &sample)
 		if opts.Patches {
 			byInput := patchOps(m, si)
 			ss.Patches = map[int]*PatchStats{}
@@ -297,9 +304,9 @@ func weightInputs(m *tflite.Model, si int) map[int]bool {
 }
 
 // observer records the range of every FLOAT32 tensor it is shown, its
-// largest magnitude on the current sample (*sample), and the range of each
-// channel of those in channels.
-func observer(ss *SubgraphStats, channels map[int]bool, sample *int) interp.Observer {
+// largest magnitude on the current sample (*sample), the range of each
+// channel of those in channels, and with hist its histogram.
+func observer(ss *SubgraphStats, channels map[int]bool, hist bool, sample *int) interp.Observer {
 	return func(t *interp.Tensor) {
 		if t.Type != fb.TensorTypeFLOAT32 || t.IsConst() {
 			return
@@ -333,6 +340,12 @@ func observer(ss *SubgraphStats, channels map[int]bool, sample *int) interp.Obse
 		// reported (ChannelRange), so they need not be kept.
 		if channels[t.Index] && ts.NonFinite == 0 && len(t.Shape) > 0 {
 			observeChannels(ts, t.F32(), t.Shape[len(t.Shape)-1])
+		}
+		if hist {
+			if ts.Hist == nil {
+				ts.Hist = &Histogram{}
+			}
+			ts.Hist.Add(t.F32(), lo, hi)
 		}
 		if !ts.seen {
 			ts.Min, ts.Max, ts.seen = lo, hi, true

@@ -33,7 +33,7 @@ func (p *fullPlan) recordAct(f *fullSG, t, v int32, r rep) {
 		if a.ranged {
 			lo, hi := a.lo, a.hi
 			e.Min, e.Max = &lo, &hi
-			p.checkSpread(f, t, a.source)
+			p.checkSpread(f, t, a)
 		}
 	default:
 		e.Source = fmt.Sprintf("requantized from %q for a reader that needs other parameters", f.info.sg.Tensors[t].Name)
@@ -42,11 +42,13 @@ func (p *fullPlan) recordAct(f *fullSG, t, v int32, r rep) {
 }
 
 // checkSpread notes, in the 8-bit modes, a calibrated activation whose
-// range a few samples set (see SampleSpread). FAKE_QUANT removal
-// renumbers tensors, so models that had any are not checked.
-func (p *fullPlan) checkSpread(f *fullSG, t int32, source string) {
+// range a few samples set (see SampleSpread) and that the range given it
+// still reaches (a calibration method that clipped the outliers' values
+// leaves nothing to warn about). FAKE_QUANT removal renumbers tensors, so
+// models that had any are not checked.
+func (p *fullPlan) checkSpread(f *fullSG, t int32, a *actInfo) {
 	sp, ok := p.ranges.(SampleSpread)
-	if !ok || source != "calibration" || p.s.act == fb.TensorTypeINT16 || len(p.fq.ranges) > 0 {
+	if !ok || a.source != "calibration" || p.s.act == fb.TensorTypeINT16 || len(p.fq.ranges) > 0 {
 		return
 	}
 	for _, x := range p.spread {
@@ -55,7 +57,10 @@ func (p *fullPlan) checkSpread(f *fullSG, t int32, source string) {
 		}
 	}
 	if top, median, samples, ok := rangeSpread(sp.SampleMax(f.si, int(t))); ok {
-		p.spread = append(p.spread, outlierSpread{tensor: f.info.sg.Tensors[t].Name, top: top, median: median, samples: samples,
+		if peak := max(-a.lo, a.hi); peak < spreadFactor*median {
+			return
+		}
+		p.spread = append(p.spread, outlierSpread{tensor: f.info.sg.Tensors[t].Name, top: top, median: median, samples: samples, peak: max(-a.lo, a.hi),
 			subgraph: f.si, t: t, producer: f.info.producer[t]})
 	}
 }

@@ -26,7 +26,8 @@ const spreadFactor = 8
 type outlierSpread struct {
 	tensor      string
 	top, median float32
-	samples     []int // the samples beyond spreadFactor × median
+	samples     []int   // the samples beyond spreadFactor × median
+	peak        float32 // the magnitude the range given it reaches
 	// Where the value is: its subgraph, tensor and producing operator
 	// (-1 for a subgraph input).
 	subgraph int
@@ -75,8 +76,13 @@ func spreadWarning(found []outlierSpread, names SampleSpread) string {
 	if n := len(f.samples) - len(who); n > 0 {
 		list += fmt.Sprintf(" and %d more", n)
 	}
+	method, remedy := "", ", use --calibration percentile, entropy or auto (which clip such values), or --mode int16x8"
+	if m, ok := names.(interface{ Method() string }); ok && m.Method() != "minmax" {
+		method = fmt.Sprintf(" --calibration %s kept a range reaching %.3g.", m.Method(), f.peak)
+		remedy = ", or use --mode int16x8"
+	}
 	return fmt.Sprintf("%d calibrated activation range(s) are set by a few samples far beyond the others: %q reaches %.3g on %s, "+
-		"while half the samples stay within %.3g (%.0f×). 8-bit steps spread over such a range leave the other samples few of them: "+
-		"leave those samples out if they are not representative, or use --mode int16x8",
-		len(found), f.tensor, f.top, list, f.median, f.top/f.median)
+		"while half the samples stay within %.3g (%.0f×).%s 8-bit steps spread over such a range leave the other samples few of them: "+
+		"leave those samples out if they are not representative%s",
+		len(found), f.tensor, f.top, list, f.median, f.top/f.median, method, remedy)
 }

@@ -45,7 +45,22 @@ func TestRangeSpread(t *testing.T) {
 			t.Errorf("warning %q lacks %q", w, want)
 		}
 	}
+	if !strings.Contains(w, "--calibration percentile, entropy or auto") {
+		t.Errorf("min/max warning %q does not suggest a method", w)
+	}
+	w = spreadWarning([]outlierSpread{{tensor: "conv", top: 354, median: 21.5, peak: 300, samples: []int{0}}}, methodNames{names{"a.png"}, "mse"})
+	if !strings.Contains(w, "--calibration mse kept a range reaching 300") || strings.Contains(w, "use --calibration") {
+		t.Errorf("mse warning %q", w)
+	}
 	if spreadWarning(nil, names{}) != "" {
 		t.Error("a warning without outliers")
 	}
 }
+
+// methodNames are sample names from ranges a calibration method chose.
+type methodNames struct {
+	names
+	method string
+}
+
+func (m methodNames) Method() string { return m.method }
