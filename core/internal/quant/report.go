@@ -116,13 +116,17 @@ type FloatOp struct {
 	Subgraph int    `json:"subgraph"`
 	Op       int    `json:"op"` // operator index in the output model
 	Name     string `json:"name"`
-	Reason   string `json:"reason"`
+	// Tensor is the operator's first output tensor, the name --float-ops
+	// takes (full-integer modes).
+	Tensor string `json:"tensor,omitempty"`
+	Reason string `json:"reason"`
 }
 
 type pendingFloatOp struct {
-	key  opKey
-	name string
-	why  []string
+	key    opKey
+	name   string
+	tensor string
+	why    []string
 }
 
 type pendingConsumer struct {
@@ -228,7 +232,7 @@ func (r *Report) resolve(g *graph) {
 	})
 	for _, k := range keys {
 		f := merged[k]
-		r.FloatOps = append(r.FloatOps, FloatOp{Subgraph: k.sg, Op: idx(k), Name: f.name, Reason: strings.Join(dedupe(f.why), "; ")})
+		r.FloatOps = append(r.FloatOps, FloatOp{Subgraph: k.sg, Op: idx(k), Name: f.name, Tensor: f.tensor, Reason: strings.Join(dedupe(f.why), "; ")})
 	}
 }
 
