@@ -9,6 +9,7 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -147,6 +148,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	limit := rep.Quantize.IntegerOps
 	q := qopts
 	q.IntegerOnly = false
+	q.AllowNoop = true // every operator float: the float model
 	quiet := func(string, int, int) {}
 	for step := 1; worstSQNR(cur.ver) < target; step++ {
 		if err := ctx.Err(); err != nil {
@@ -162,6 +164,10 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		fr.FloatOps = append(fr.FloatOps, name)
 		q.FloatOps = append(append([]string{}, asked...), fr.FloatOps...)
 		b, pass, err := requant(q)
+		if errors.Is(err, errAllFloat) {
+			fr.FloatOps = fr.FloatOps[:len(fr.FloatOps)-1]
+			break
+		}
 		if err != nil {
 			return fmt.Errorf("--target-sqnr: step %d (leaving %s %q float): %w", step, builtin, name, err)
 		}
@@ -183,7 +189,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	if !fr.Reached {
 		cur = best
 		fr.FloatOps = fr.FloatOps[:fr.Best]
-	} else {
+	} else if len(fr.FloatOps) > 1 {
 		// Backward pass: give back to integer every operator the target
 		// does not need, first left float first (the last one was needed:
 		// the target was missed without it).
@@ -211,6 +217,8 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 			fr.Steps = append(fr.Steps, FallbackStep{Operator: name, Builtin: floatOps[name], Action: "integer",
 				Outputs: outputSQNR(v), Size: len(b), IntegerShare: integerShare(pass), ElapsedMS: ms(time.Since(t0))})
 		}
+		fr.Best = len(fr.Steps)
+	} else {
 		fr.Best = len(fr.Steps)
 	}
 	res.Model, rep.Quantize, rep.Verification = cur.bytes, cur.pass, cur.ver
@@ -385,6 +393,10 @@ func sqnrList(outs []OutputSQNR) string {
 	return strings.Join(parts, ", ")
 }
 
+// errAllFloat: every operator would be float, and the model's integer
+// inputs or outputs would go with them.
+var errAllFloat = errors.New("every operator float")
+
 // requantize quantizes a fresh copy of the float model (the pass changes
 // the model it is given) with the given ranges and options.
 func requantize(model []byte, mode quant.FullMode, ranges quant.Ranges, q quant.Options) ([]byte, *PassReport, error) {
@@ -395,6 +407,12 @@ func requantize(model []byte, mode quant.FullMode, ranges quant.Ranges, q quant.
 	pass, err := quant.Full(m, mode, ranges, q)
 	if err != nil {
 		return nil, nil, err
+	}
+	if pass.Noop {
+		if q.InputType != fb.TensorTypeFLOAT32 || q.OutputType != fb.TensorTypeFLOAT32 {
+			return nil, nil, errAllFloat
+		}
+		return append([]byte{}, model...), pass, nil
 	}
 	b, err := m.Save()
 	if err != nil {
