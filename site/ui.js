@@ -3,6 +3,7 @@
 
 import { Converter } from "./client.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
+import { fallbackOptions, showFallback, resetFallback } from "./fallback.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -94,6 +95,7 @@ async function setModel(file) {
   state.model = file;
   state.summary = null;
   clearResult();
+  resetFallback();
   $("#summary").replaceChildren();
   $("#model-name").textContent = file ? `${file.name} (${fmtBytes(file.size)})` : "";
   updateButtons();
@@ -176,7 +178,7 @@ function options() {
     else if (!state.samples.length) o.verify_random = VERIFY_RANDOM;
     // In dynamic and float16 mode the chosen samples themselves check it.
   }
-  return o;
+  return fallbackOptions(o);
 }
 
 function updateMode() {
@@ -268,6 +270,7 @@ async function showResult(res, mode) {
   $("#report").replaceChildren(...reportView({ report: res.report, before: state.summary, after, stats }));
   $("#verification").replaceChildren(...verificationView(res.report.verification));
   $("#verification").hidden = !res.report.verification;
+  showFallback(res.report, quantize);
 }
 
 function cancel() {
