@@ -92,6 +92,8 @@ func (o Options) checkTarget() error {
 		return fmt.Errorf("%s applies to the full-integer modes (%s), not --mode %s", flag, calibratedModes(","), o.EffectiveMode())
 	}
 	if len(o.Int16Ops) > 0 {
+		// The pinned runtime has no QUANTIZE int8 -> int16 (see
+		// TestRuntimeRequantizes16To8Only).
 		return fmt.Errorf("--int16-ops %s: mixed int8/int16 activations are not supported yet (use --float-ops, or --mode int16x8 for the whole model)", strings.Join(o.Int16Ops, ","))
 	}
 	for _, n := range o.FloatOps {
