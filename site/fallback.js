@@ -20,6 +20,9 @@ function fmtDB(v) {
 // conversion. That conversion says exactly which operators are float, so
 // the target (which would move them again) is left out.
 export function fallbackOptions(o) {
+  // A target is measured on held-back samples: the page's share (ui.js's
+  // VERIFY_SPLIT) even when "Check the result" is off.
+  if (o.target_sqnr && !o.verify_split && !o.verify_random) o.verify_split = 0.125;
   if (!pending) return o;
   pending = false;
   o.float_ops = [...chosen];

@@ -314,6 +314,10 @@ func (r *Report) writeChanges(b *strings.Builder) {
 		fmt.Fprintf(b, "left float (%d):\n", len(r.FloatOps))
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, f := range r.FloatOps {
+			if f.Tensor != "" { // full integer: the name --float-ops takes
+				fmt.Fprintf(tw, "  %s#%d\t%s\t%s\n", f.Name, f.Op, shorten(f.Tensor, 48), f.Reason)
+				continue
+			}
 			fmt.Fprintf(tw, "  %s#%d\t%s\n", f.Name, f.Op, f.Reason)
 		}
 		tw.Flush()
