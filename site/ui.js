@@ -8,6 +8,7 @@ import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js"
 import { installDrop } from "./drop.js";
 import { adviceView } from "./advice.js";
 import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
+import { fallbackOptions, showFallback, resetFallback } from "./fallback.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -139,6 +140,7 @@ async function setModel(file) {
   state.summary = null;
   state.loadError = "";
   clearResult();
+  resetFallback();
   $("#summary").replaceChildren();
   $("#load-error").hidden = true;
   $("#model-name").textContent = file ? `${file.name} (${fmtBytes(file.size)})` : "";
@@ -315,7 +317,7 @@ function options() {
     else if (!state.samples.length) o.verify_random = VERIFY_RANDOM;
     // In dynamic and float16 mode the chosen samples themselves check it.
   }
-  return o;
+  return fallbackOptions(o);
 }
 
 function updateMode() {
@@ -410,6 +412,7 @@ async function showResult(res, mode) {
   $("#report").replaceChildren(...reportView({ report: res.report, before: state.summary, after, stats }));
   $("#verification").replaceChildren(...verificationView(res.report.verification));
   $("#verification").hidden = !res.report.verification;
+  showFallback(res.report, quantize);
 }
 
 function cancel() {

@@ -82,6 +82,15 @@ type Options struct {
 	// verification files instead.
 	VerifySplit  float64 `json:"verify_split,omitempty"`
 	VerifyRandom int     `json:"verify_random,omitempty"`
+
+	// Float fallback (int8, int16x8, uint8; fallback.go). FloatOps name
+	// operators, by their first output tensor, that stay float; Int16Ops
+	// those to run on int16 activations (not supported yet); TargetSQNR
+	// (dB, 0: off) leaves float, one by one, the operators doing the most
+	// damage until every output reaches it on the verification samples.
+	FloatOps   []string `json:"float_ops,omitempty"`
+	Int16Ops   []string `json:"int16_ops,omitempty"`
+	TargetSQNR float64  `json:"target_sqnr,omitempty"`
 }
 
 // EffectiveMode returns the mode the options select (Dynamic when unset).
@@ -108,6 +117,10 @@ func (o Options) quantOptions() (quant.Options, error) {
 	if err := o.checkMethod(); err != nil {
 		return q, err
 	}
+	if err := o.checkTarget(); err != nil {
+		return q, err
+	}
+	q.FloatOps = o.FloatOps
 	if o.MinWeightElements < 0 {
 		return q, fmt.Errorf("--min-weight-elements must be at least 1, got %d", o.MinWeightElements)
 	}
@@ -248,6 +261,8 @@ type Report struct {
 	ElapsedMS   float64          `json:"elapsed_ms"`
 	// Verification is present when the options or request ask for it.
 	Verification *Verification `json:"verification,omitempty"`
+	// Fallback is present with Options.TargetSQNR (fallback.go).
+	Fallback *Fallback `json:"fallback,omitempty"`
 }
 
 // CalibrationInfo describes the samples and the calibration run.
@@ -302,9 +317,13 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	if err := req.Options.checkVerify(len(req.Verify)); err != nil {
 		return nil, err
 	}
+	if err := req.Options.checkTargetVerify(len(req.Verify)); err != nil {
+		return nil, err
+	}
 	rep := &Report{Mode: req.Options.EffectiveMode(), SizeBefore: len(req.Model)}
 	res := &Result{Report: rep}
 	var plan *verifyPlan
+	var requant requantizer
 	switch {
 	case len(req.Verify) > 0:
 		if plan, err = verifyFiles(m, req.Verify, req.Options); err != nil {
@@ -360,7 +379,9 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		progress("quantizing", 0, 1)
-		m, rep.Verification, err = quantizeCalibrated(ctx, req.Model, m, mi.full, stats, qopts, req.Options, plan, rep, progress)
+		var ranges quant.Ranges
+		m, rep.Verification, ranges, err = quantizeCalibrated(ctx, req.Model, m, mi.full, stats, qopts, req.Options, plan, rep, progress)
+		requant = func(q quant.Options) ([]byte, *PassReport, error) { return requantize(req.Model, mi.full, ranges, q) }
 	}
 	if err != nil {
 		return nil, err
@@ -376,9 +397,18 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	}
 	rep.SizeAfter = len(res.Model)
 	progress("writing", 1, 1)
-	if plan != nil && rep.Verification == nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
-		if rep.Verification, err = verify(ctx, req.Model, res.Model, plan, progress); err != nil {
-			return nil, err
+	if plan != nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
+		// calibration --auto has verified the model it kept already.
+		if rep.Verification == nil {
+			if rep.Verification, err = verify(ctx, req.Model, res.Model, plan, progress); err != nil {
+				return nil, err
+			}
+		}
+		if req.Options.TargetSQNR > 0 && requant != nil {
+			if err := fallback(ctx, req, qopts, res, plan, requant, progress); err != nil {
+				return nil, err
+			}
+			rep.SizeAfter = len(res.Model)
 		}
 	}
 	rep.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000

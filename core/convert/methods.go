@@ -95,7 +95,7 @@ func methodGrid(mode quant.FullMode) rangemethod.Grid {
 // another quantization of model) and, when auto compared whole models on
 // the verification plan, the verification of the one kept.
 func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode quant.FullMode, stats *calib.Stats,
-	qopts quant.Options, o Options, plan *verifyPlan, rep *Report, progress func(string, int, int)) (*tflite.Model, *Verification, error) {
+	qopts quant.Options, o Options, plan *verifyPlan, rep *Report, progress func(string, int, int)) (*tflite.Model, *Verification, quant.Ranges, error) {
 	if stats == nil || o.method() == rangemethod.MinMax {
 		if rep.Calibration != nil && stats != nil {
 			rep.Calibration.Method = rangemethod.MinMax
@@ -106,7 +106,7 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 		}
 		var err error
 		rep.Quantize, err = quant.Full(m, mode, ranges, qopts)
-		return m, nil, err
+		return m, nil, ranges, err
 	}
 	names := func(sg, t int) string {
 		if sg < 0 || sg >= len(m.Subgraphs) || t < 0 || t >= len(m.Subgraphs[sg].Tensors) {
@@ -116,7 +116,7 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 	}
 	ranges, err := rangemethod.New(stats, o.method(), o.Percentile, methodGrid(mode), names)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ci := rep.Calibration
 	ci.Method = o.method()
@@ -128,48 +128,50 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 	}
 	ci.Methods = ranges.Choices
 	if rep.Quantize, err = quant.Full(m, mode, ranges, qopts); err != nil || ci.Method != rangemethod.Auto {
-		return m, nil, err
+		return m, nil, ranges, err
 	}
 	if plan == nil {
 		ci.Auto = &AutoCheck{Kept: "auto", Note: "no verification samples: the per-tensor picks are kept unchecked (give --verify, --verify-split or --verify-random to compare the whole model with min/max)"}
-		return m, nil, nil
+		return m, nil, ranges, nil
 	}
 	if rep.Quantize != nil && rep.Quantize.Noop {
 		ci.Auto = &AutoCheck{Kept: "auto", Note: "nothing was quantized"}
-		return m, nil, nil
+		return m, nil, ranges, nil
 	}
 	// The whole models, on the verification samples.
 	check := &AutoCheck{}
 	ci.Auto = check
 	type built struct {
-		m   *tflite.Model
-		rep *quant.Report
-		v   *Verification
+		m      *tflite.Model
+		rep    *quant.Report
+		v      *Verification
+		ranges quant.Ranges
 	}
 	var models []built
 	for _, method := range []string{rangemethod.Auto, rangemethod.MinMax, rangemethod.Percentile, rangemethod.MSE, rangemethod.Entropy} {
 		bm, brep := m, rep.Quantize
+		var r quant.Ranges = ranges
 		if method != rangemethod.Auto {
 			if bm, err = tflite.Load(model); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			var r quant.Ranges = stats
+			r = stats
 			if method != rangemethod.MinMax {
 				if r, err = rangemethod.New(stats, method, o.Percentile, methodGrid(mode), names); err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
 			}
 			if brep, err = quant.Full(bm, mode, r, qopts); err != nil {
-				return nil, nil, fmt.Errorf("auto: the %s model: %w", method, err)
+				return nil, nil, nil, fmt.Errorf("auto: the %s model: %w", method, err)
 			}
 		}
 		b, err := bm.Save()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		v, err := verify(ctx, model, b, plan, progress)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		c := AutoCandidate{Method: method, Error: v.Error, Worst: compare.DB(math.Inf(1))}
 		for _, out := range v.Outputs {
@@ -177,7 +179,7 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 			c.Worst = min(c.Worst, out.Metrics.SQNR)
 		}
 		check.Candidates = append(check.Candidates, c)
-		models = append(models, built{bm, brep, v})
+		models = append(models, built{bm, brep, v, r})
 	}
 	mm := check.Candidates[1]
 	best := 1 // min/max unless another is better and nowhere much worse
@@ -195,5 +197,5 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 	}
 	check.Kept = check.Candidates[best].Method
 	rep.Quantize = models[best].rep
-	return models[best].m, models[best].v, nil
+	return models[best].m, models[best].v, models[best].ranges, nil
 }

@@ -85,7 +85,7 @@ func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles [
 		if err != nil {
 			t.Fatalf("%s: the quantized model in the runtime: %v", method, err)
 		}
-		run.sqnr[name] = outputSQNR(t, ref.Outputs, out.Outputs)
+		run.sqnr[name] = heldOutSQNR(t, ref.Outputs, out.Outputs)
 		run.pooled[name] = pooledSQNR(t, ref.Outputs, out.Outputs)
 	}
 	run.elapsed = time.Since(start)
@@ -120,8 +120,8 @@ func pooledSQNR(t *testing.T, ref, out []*npy.Array) float64 {
 	return 10 * math.Log10(sig/noise)
 }
 
-// outputSQNR is each output's SQNR of out against ref, in dB.
-func outputSQNR(t *testing.T, ref, out []*npy.Array) []float64 {
+// heldOutSQNR is each output's SQNR of out against ref, in dB.
+func heldOutSQNR(t *testing.T, ref, out []*npy.Array) []float64 {
 	t.Helper()
 	var db []float64
 	for i := range ref {

@@ -39,6 +39,8 @@ func progressLine(w io.Writer) (update func(convert.Progress), done func()) {
 		msg := p.Phase + "..."
 		if counted {
 			msg = fmt.Sprintf("%s %d/%d samples", p.Phase, p.Done, p.Total)
+		} else if p.Phase == "fallback" {
+			msg = fmt.Sprintf("fallback: step %d (at most %d)", p.Done, p.Total)
 		}
 		fmt.Fprintf(w, "\r\033[K%s", msg)
 		shown = true

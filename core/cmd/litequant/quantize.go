@@ -22,7 +22,7 @@ var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...]
 	"[--calibration minmax|percentile|mse|entropy|auto [--percentile P]] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
-	"[--verify PATH ... | --verify-split F | --verify-random N] [--report R.json] [--allow-noop] [--config RECIPE.json] -o OUT.tflite IN.tflite"
+	"[--verify PATH ... | --verify-split F | --verify-random N] [--target-sqnr DB] [--float-ops NAME,...] [--report R.json] [--allow-noop] [--config RECIPE.json] -o OUT.tflite IN.tflite"
 
 // quantizeFlags holds the command line of `litequant quantize`. Every flag
 // but -o, --report and --calib maps one to one onto a convert.Options field
@@ -61,6 +61,7 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.VerifySplit, "verify-split", 0, "hold back this fraction of the calibration samples (never calibrated on) for verification (int8, int16x8, uint8)")
 	fs.IntVar(&o.VerifyRandom, "verify-random", 0, "verify on N random inputs when there are no samples (dynamic, float16)")
 	fs.String("config", "", "a recipe: the options as JSON, as the page saves them (flags given as well override it)")
+	registerFallback(fs, o)
 	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
 }
 
@@ -143,6 +144,7 @@ type cliReport struct {
 	*convert.PassReport
 	Calibration  *convert.CalibrationInfo `json:"calibration,omitempty"`
 	Verification *convert.Verification    `json:"verification,omitempty"`
+	Fallback     *convert.Fallback        `json:"fallback,omitempty"`
 }
 
 func runQuantize(args []string, stdout io.Writer) error {
@@ -198,7 +200,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 		return err
 	}
 	if f.report != "" {
-		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification}, "", "  ")
+		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification, res.Report.Fallback}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -223,6 +225,11 @@ func runQuantize(args []string, stdout io.Writer) error {
 	}
 	if v := res.Report.Verification; v != nil {
 		if err := v.WriteText(stdout); err != nil {
+			return err
+		}
+	}
+	if fr := res.Report.Fallback; fr != nil {
+		if err := fr.WriteText(stdout); err != nil {
 			return err
 		}
 	}

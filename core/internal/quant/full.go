@@ -68,6 +68,8 @@ type fullPlan struct {
 	// weightReaders counts the quantized operators reading each weight
 	// buffer.
 	weightReaders map[uint32]int
+	// floatOps are the operators Options.FloatOps names.
+	floatOps map[opKey]bool
 }
 
 // Full applies full-integer quantization to m in place, as TensorFlow's
@@ -156,6 +158,9 @@ func (p *fullPlan) plan() (func(), string, error) {
 	for _, sd := range m.SignatureDefs {
 		entries[int(sd.SubgraphIndex)] = true
 	}
+	if err := p.resolveFloatOps(); err != nil {
+		return nil, "", err
+	}
 	anyQuant := false
 	for si, info := range g.sgs {
 		f := &fullSG{si: si, info: info, entry: entries[si], why: map[int][]string{},
@@ -185,7 +190,7 @@ func (p *fullPlan) plan() (func(), string, error) {
 		for oi := range f.info.sg.Operators {
 			if why := f.why[oi]; len(why) > 0 {
 				op := f.info.sg.Operators[oi]
-				p.r.floatOps = append(p.r.floatOps, pendingFloatOp{key: opKey{f.si, oi}, name: m.OpName(op), why: why})
+				p.r.floatOps = append(p.r.floatOps, pendingFloatOp{key: opKey{f.si, oi}, name: m.OpName(op), tensor: firstOutput(f.info.sg, op), why: why})
 				floatOps = append(floatOps, fmt.Sprintf("%s (subgraph %d, operator %d: %s)", m.OpName(op), f.si, oi, why[0]))
 			}
 		}

@@ -50,6 +50,11 @@ type Options struct {
 	// source gives one (TensorFlow's default_ranges_stats); the report
 	// warns which.
 	DefaultRange *MinMax
+	// FloatOps names operators, by their first output tensor's name, that
+	// stay float although they have an integer kernel (--float-ops, and
+	// the float fallback of --target-sqnr). A name no operator writes is
+	// an error.
+	FloatOps []string
 }
 
 // InputStat is one --input-stats: the mean and standard deviation the

@@ -116,13 +116,17 @@ type FloatOp struct {
 	Subgraph int    `json:"subgraph"`
 	Op       int    `json:"op"` // operator index in the output model
 	Name     string `json:"name"`
-	Reason   string `json:"reason"`
+	// Tensor is the operator's first output tensor, the name --float-ops
+	// takes (full-integer modes).
+	Tensor string `json:"tensor,omitempty"`
+	Reason string `json:"reason"`
 }
 
 type pendingFloatOp struct {
-	key  opKey
-	name string
-	why  []string
+	key    opKey
+	name   string
+	tensor string
+	why    []string
 }
 
 type pendingConsumer struct {
@@ -228,7 +232,7 @@ func (r *Report) resolve(g *graph) {
 	})
 	for _, k := range keys {
 		f := merged[k]
-		r.FloatOps = append(r.FloatOps, FloatOp{Subgraph: k.sg, Op: idx(k), Name: f.name, Reason: strings.Join(dedupe(f.why), "; ")})
+		r.FloatOps = append(r.FloatOps, FloatOp{Subgraph: k.sg, Op: idx(k), Name: f.name, Tensor: f.tensor, Reason: strings.Join(dedupe(f.why), "; ")})
 	}
 }
 
@@ -310,6 +314,10 @@ func (r *Report) writeChanges(b *strings.Builder) {
 		fmt.Fprintf(b, "left float (%d):\n", len(r.FloatOps))
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, f := range r.FloatOps {
+			if f.Tensor != "" { // full integer: the name --float-ops takes
+				fmt.Fprintf(tw, "  %s#%d\t%s\t%s\n", f.Name, f.Op, shorten(f.Tensor, 48), f.Reason)
+				continue
+			}
 			fmt.Fprintf(tw, "  %s#%d\t%s\n", f.Name, f.Op, f.Reason)
 		}
 		tw.Flush()
