@@ -49,4 +49,3 @@ func inParallel(n, work int, triangle bool, f func(from, to int)) {
 	}
 	wg.Wait()
 }
-
