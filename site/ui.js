@@ -1,7 +1,7 @@
 // The page: renders state and forwards events to the converter worker
 // (client.js → worker.js → litequant.wasm). No conversion work happens here.
 
-import { Converter } from "./client.js";
+import { Pool } from "./pool.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -16,7 +16,7 @@ const state = {
   busy: false,
 };
 
-const conv = new Converter("worker.js");
+const conv = new Pool("worker.js"); // a pool of converter workers (pool.js)
 // setModes fills the mode menu from the converter's list ({name, summary,
 // calibrates} each), keeping the current choice.
 function setModes(modes) {

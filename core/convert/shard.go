@@ -15,6 +15,8 @@ import (
 // combines the shards' into the statistics a single calibration gives, bit
 // for bit, which Convert then takes in Request.Stats (with
 // Request.Merged). The browser runs the shards in parallel workers.
+// Progress is told the shard's sample count first (0 done), then each
+// sample.
 func CalibrateShard(ctx context.Context, req Request, shard, shards int) (*Stats, error) {
 	if shards < 2 || shard < 0 || shard >= shards {
 		return nil, fmt.Errorf("calibration shard %d of %d: want 0 ≤ shard < shards and shards ≥ 2", shard, shards)
@@ -46,6 +48,13 @@ func CalibrateShard(ctx context.Context, req Request, shard, shards int) (*Stats
 			req.Progress(Progress{"calibrating", done, total})
 		}
 	}
+	todo := 0 // the shard's samples, for progress over all shards
+	for i := 0; i < set.Len(); i++ {
+		if (i/calib.SampleBlock)%shards == shard {
+			todo++
+		}
+	}
+	progress(0, todo)
 	co := calibOptions(req.Options, progress)
 	co.Shard, co.Shards = shard, shards
 	stats, err := calib.Run(ctx, m, set, co)
