@@ -22,7 +22,6 @@ export class Pool {
     this.url = url;
     this.main = new Converter(url);
     this.helpers = []; // further Converters, started on the first sharded run
-    this.running = null; // the workers of the sharded run in progress
   }
 
   get ready() { return this.main.ready; }
@@ -73,21 +72,24 @@ export class Pool {
       if (total.every((t) => t >= 0)) progress({ phase: "calibrating", done: sum(done), total: sum(total) });
       else progress({ phase: "calibrating", done: 0, total: 0 });
     };
-    this.running = ws;
-    try {
-      return await Promise.all(ws.map((w, k) => w.request({ op: "shard", model, files, options: json, shard: k, shards: n }, (p) => {
-        if (p.phase !== "calibrating") return;
-        done[k] = p.done;
-        total[k] = p.total;
-        report();
-      }).catch((err) => {
-        // The first failure fails the run: the other shards stop.
+    // The first failure (or cancel) fails the run: the other shards are
+    // cancelled, and the run ends when all have stopped, so that a late
+    // cancel never reaches the next run.
+    let failure = null;
+    const settled = await Promise.allSettled(ws.map((w, k) => w.request({ op: "shard", model, files, options: json, shard: k, shards: n }, (p) => {
+      if (p.phase !== "calibrating") return;
+      done[k] = p.done;
+      total[k] = p.total;
+      report();
+    }).catch((err) => {
+      if (!failure) {
+        failure = err;
         for (const o of ws) if (o !== w) o.cancel();
-        throw err;
-      })));
-    } finally {
-      this.running = null;
-    }
+      }
+      throw err;
+    })));
+    if (failure) throw failure;
+    return settled.map((r) => r.value);
   }
 
   // cancel stops the conversions of every worker.

@@ -196,3 +196,28 @@ func treePSS(root int) int64 {
 	}
 	return total
 }
+
+// TestPoolSegmentationMemory calibrates a 257×257 segmentation-size model
+// (segmentationModel) on 16 images with four workers: the result equals
+// the native converter's, and the peak memory of chromium's processes is
+// logged (the README's figure; not asserted).
+func TestPoolSegmentationMemory(t *testing.T) {
+	images := imagePaths(t, 16)
+	modelPath := filepath.Join(t.TempDir(), "segmentation_257.tflite")
+	if err := os.WriteFile(modelPath, segmentationModel(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, native := nativeConvert(t, modelPath, images, convert.Options{Mode: "int8"})
+	srv := startServer(t)
+	for _, threads := range []int{1, 4} {
+		got, ms, workers, peak := poolRun(t, srv, modelPath, images, threads)
+		if threads > 1 && workers != threads {
+			t.Errorf("%d threads: sharded over %d workers", threads, workers)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d threads: the page's model differs from the native converter's", threads)
+		}
+		t.Logf("FIGURE page calibration, 257×257 segmentation model (%d KB) int8, 16 images, %d worker(s): %.1f ms/sample; peak chromium memory (PSS) %.0f MiB (native convert %v)",
+			len(want)/1024, threads, ms, float64(peak)/(1<<20), native.Round(time.Millisecond))
+	}
+}
