@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"litequant/core/convert"
+	"litequant/scripts/bench_page/procmem"
+	"litequant/scripts/bench_page/segmodel"
 )
 
 // poolRun quantizes modelPath to int8 in a fresh browser (so nothing is
@@ -124,7 +125,7 @@ func watchMemory(b *browser) func() int64 {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if v := treePSS(root); v > 0 {
+			if v := procmem.TreePSS(root); v > 0 {
 				mu.Lock()
 				peak = max(peak, v)
 				mu.Unlock()
@@ -144,67 +145,14 @@ func watchMemory(b *browser) func() int64 {
 	}
 }
 
-// treePSS sums the PSS of process root and its descendants, in bytes.
-func treePSS(root int) int64 {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	parent := map[int]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
-		s := string(stat)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 {
-			if f := strings.Fields(s[i+1:]); len(f) > 1 {
-				parent[pid], _ = strconv.Atoi(f[1])
-			}
-		}
-	}
-	in := func(pid int) bool {
-		for p := pid; p > 1; p = parent[p] {
-			if p == root {
-				return true
-			}
-		}
-		return false
-	}
-	var total int64
-	for pid := range parent {
-		if !in(pid) {
-			continue
-		}
-		f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				total += kb << 10
-			}
-		}
-		f.Close()
-	}
-	return total
-}
-
 // TestPoolSegmentationMemory calibrates a 257×257 segmentation-size model
-// (segmentationModel) on 16 images with four workers: the result equals
+// (segmodel.Build) on 16 images with four workers: the result equals
 // the native converter's, and the peak memory of chromium's processes is
 // logged (the README's figure; not asserted).
 func TestPoolSegmentationMemory(t *testing.T) {
 	images := imagePaths(t, 16)
 	modelPath := filepath.Join(t.TempDir(), "segmentation_257.tflite")
-	if err := os.WriteFile(modelPath, segmentationModel(), 0o644); err != nil {
+	if err := os.WriteFile(modelPath, segmodel.Build(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want, native := nativeConvert(t, modelPath, images, convert.Options{Mode: "int8"})
@@ -217,7 +165,7 @@ func TestPoolSegmentationMemory(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%d threads: the page's model differs from the native converter's", threads)
 		}
-		t.Logf("FIGURE page calibration, 257×257 segmentation model (%d KB) int8, 16 images, %d worker(s): %.1f ms/sample; peak chromium memory (PSS) %.0f MiB (native convert %v)",
+		t.Logf("FIGURE page calibration, 257×257 segmentation-size model (int8 output %d KB) int8, 16 images, %d worker(s): %.1f ms/sample; peak chromium memory (PSS) %.0f MiB (native convert %v)",
 			len(want)/1024, threads, ms, float64(peak)/(1<<20), native.Round(time.Millisecond))
 	}
 }

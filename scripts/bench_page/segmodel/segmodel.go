@@ -1,6 +1,7 @@
-//go:build !js
-
-package e2e
+// Package segmodel builds a float model of a segmentation network's sizes
+// (257×257 input, deeplabv3's order of weight size) in code, for the
+// page's benchmarks and memory test: ../shared holds no such model.
+package segmodel
 
 import (
 	"fmt"
@@ -11,12 +12,12 @@ import (
 	fb "litequant/core/schema/tflitefb"
 )
 
-// segmentationModel builds a float model of a segmentation network's
+// Build builds a float model of a segmentation network's
 // sizes, as ../shared holds none: a 257×257×3 input, a MobileNet-style
 // stack of depthwise-separable blocks down to 33×33×256 (eight blocks at
 // 256 channels), a 1×1 head to 21 classes and a bilinear resize back to
 // 257×257 — about 2.4 MB of float weights, deeplabv3's order of size.
-func segmentationModel() []byte {
+func Build() []byte {
 	const f = fb.TensorTypeFLOAT32
 	b := modelbuild.New()
 	r := rand.New(rand.NewPCG(257, 21))
