@@ -93,7 +93,7 @@ export class Converter {
   // ended after CANCEL_GRACE_MS, the worker is replaced.
   cancel() {
     this.worker.postMessage({ op: "cancel" });
-    const running = [...this.pending.values()].filter((p) => p.op === "quantize");
+    const running = [...this.pending.values()].filter((p) => p.op === "quantize" || p.op === "shard");
     for (const p of running) {
       p.timer = setTimeout(() => this.restart("cancelled"), CANCEL_GRACE_MS);
     }

@@ -1,7 +1,7 @@
 // The page: renders state and forwards events to the converter worker
 // (client.js → worker.js → litequant.wasm). No conversion work happens here.
 
-import { Converter } from "./client.js";
+import { Pool } from "./pool.js";
 import { percentileApplies, updateCalibration } from "./methods.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
 import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js";
@@ -36,7 +36,7 @@ function preselectMode() {
   }
 }
 
-const conv = new Converter("worker.js");
+const conv = new Pool("worker.js"); // a pool of converter workers (pool.js)
 // setModes fills the mode menu from the converter's list ({name, summary,
 // calibrates} each), keeping the current choice.
 function setModes(modes) {

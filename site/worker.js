@@ -3,6 +3,9 @@
 //   {id, op: "inspect", file}                     → value: model summary
 //   {id, op: "quantize", model, files, options, name} → progress messages, then value: result
 //   {id, op: "advise", model, options}             → value: what each mode would do
+//     (with shards: [statistics JSON], the shards' calibration, merged)
+//   {id, op: "wantsShards", model, files, options} → value: whether quantize would calibrate
+//   {id, op: "shard", model, files, options, shard, shards} → progress, then value: statistics JSON
 //   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
 //   {op: "cancel"}                                 → cancels running and queued conversions
 // (model and files are File objects; options is a JSON string.)
@@ -45,6 +48,12 @@ async function bytes(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
+async function sampleFiles(list) {
+  const files = [];
+  for (const f of list || []) files.push({ name: f.name, bytes: await bytes(f) });
+  return files;
+}
+
 async function run(msg) {
   const api = await ready;
   switch (msg.op) {
@@ -54,11 +63,17 @@ async function run(msg) {
       const files = [];
       for (const f of msg.files || []) files.push({ name: f.name, bytes: await bytes(f) });
       const onProgress = (p) => postMessage({ id: msg.id, progress: p });
-      const value = await api.quantize(await bytes(msg.model), files, msg.options, onProgress, msg.name);
+      const value = await api.quantize(await bytes(msg.model), files, msg.options, onProgress, msg.name, msg.shards);
       return { value, transfer: [value.model.buffer] };
     }
     case "advise":
       return { value: await api.advise(await bytes(msg.model), msg.options) };
+    case "wantsShards":
+      return { value: await api.wantsShards(await bytes(msg.model), await sampleFiles(msg.files), msg.options) };
+    case "shard": {
+      const onProgress = (p) => postMessage({ id: msg.id, progress: p });
+      return { value: await api.calibrateShard(await bytes(msg.model), await sampleFiles(msg.files), msg.options, msg.shard, msg.shards, onProgress) };
+    }
     case "recent":
       return { value: await api.recent() };
     case "load": {

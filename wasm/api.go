@@ -45,6 +45,20 @@ func (s *service) jsAPI() js.Value {
 			return res.js(), nil
 		}, nil
 	}))
+	api.Set("wantsShards", asyncFunc(func(args []js.Value) (func() (any, error), error) {
+		req, err := quantizeArgs(args)
+		if err != nil {
+			return nil, err
+		}
+		return func() (any, error) { return s.wantsShards(context.Background(), req) }, nil
+	}))
+	api.Set("calibrateShard", asyncFunc(func(args []js.Value) (func() (any, error), error) {
+		req, shard, shards, err := shardArgs(args)
+		if err != nil {
+			return nil, err
+		}
+		return func() (any, error) { return s.calibrateShard(context.Background(), req, shard, shards) }, nil
+	}))
 	api.Set("cancel", js.FuncOf(func(js.Value, []js.Value) any {
 		return s.cancelAll()
 	}))
@@ -156,7 +170,34 @@ func quantizeArgs(args []js.Value) (request, error) {
 	if len(args) > 4 && args[4].Type() == js.TypeString {
 		req.Name = args[4].String()
 	}
+	if len(args) > 5 && !args[5].IsUndefined() && !args[5].IsNull() {
+		parts := args[5]
+		if !js.Global().Get("Array").Call("isArray", parts).Bool() {
+			return req, errors.New("shards: want an array of statistics JSON strings")
+		}
+		for i := 0; i < parts.Length(); i++ {
+			if parts.Index(i).Type() != js.TypeString {
+				return req, fmt.Errorf("shards[%d]: want a statistics JSON string", i)
+			}
+			req.Shards = append(req.Shards, parts.Index(i).String())
+		}
+	}
 	return req, nil
+}
+
+// shardArgs decodes calibrateShard(model, files, options, shard, shards,
+// onProgress).
+func shardArgs(args []js.Value) (req request, shard, shards int, err error) {
+	if len(args) < 5 || args[3].Type() != js.TypeNumber || args[4].Type() != js.TypeNumber {
+		return req, 0, 0, errors.New("calibrateShard(model, files, options, shard, shards, onProgress?): shard and shards must be numbers")
+	}
+	shard, shards = args[3].Int(), args[4].Int()
+	qa := []js.Value{args[0], args[1], args[2], js.Undefined()}
+	if len(args) > 5 {
+		qa[3] = args[5]
+	}
+	req, err = quantizeArgs(qa)
+	return req, shard, shards, err
 }
 
 // asyncFunc wraps a call as a JavaScript function returning a Promise.

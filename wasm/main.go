@@ -23,7 +23,7 @@
 //	    bytes: a Uint8Array (or ArrayBuffer) holding a .tflite model.
 //	    Summary is `litequant inspect --json`'s object (README).
 //
-//	litequant.quantize(model, files, options, onProgress?, name?) → Promise<Result>
+//	litequant.quantize(model, files, options, onProgress?, name?, shards?) → Promise<Result>
 //	    model: Uint8Array; files: [{name, bytes: Uint8Array}] calibration
 //	    samples (npy, npz, images, wav: the CLI's loaders) — in dynamic and
 //	    float16 mode, which take none, verification samples; options: a JSON
@@ -38,6 +38,19 @@
 //	    (calibration statistics as JSON, or null), cached ("result",
 //	    "calibration" or ""), key, name, elapsedMs, warning (a cache problem,
 //	    reported once per worker, or "")}.
+//	    shards: the calibrateShard results of every shard of this
+//	    conversion's calibration; they are merged (exactly: the model is
+//	    the one a single calibration gives) instead of calibrating.
+//
+//	litequant.wantsShards(model, files, options) → Promise<boolean>
+//	    Whether quantize would calibrate (the mode calibrates, there are
+//	    samples, nothing is cached): the page then shards the calibration
+//	    over its workers (site/pool.js).
+//
+//	litequant.calibrateShard(model, files, options, shard, shards, onProgress?) → Promise<string>
+//	    Calibrates the blocks of samples b with b % shards == shard and
+//	    returns their partial statistics as JSON; onProgress counts this
+//	    shard's samples. Cancelled by cancel() like quantize.
 //
 //	litequant.cancel() → number
 //	    Cancels every conversion running or queued; returns how many. Their

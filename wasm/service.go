@@ -51,6 +51,9 @@ type request struct {
 	Options  string // JSON
 	Name     string
 	Progress func(convert.Progress)
+	// Shards are the partial statistics of every calibration shard
+	// (calibrateShard), merged into the conversion's statistics.
+	Shards []string
 }
 
 // result is a finished (or cached) conversion.
@@ -144,7 +147,13 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 
 	var stats *convert.Stats
 	var ckey string
-	if opts.NeedsCalibration() {
+	merged := len(req.Shards) > 0 && opts.NeedsCalibration()
+	if merged {
+		ckey = convert.CalibrationKey(s.build, req.Model, req.Files, opts)
+		if stats, err = mergeShards(req.Shards); err != nil {
+			return nil, err
+		}
+	} else if opts.NeedsCalibration() {
 		ckey = convert.CalibrationKey(s.build, req.Model, req.Files, opts)
 		if j, ok := s.cache.getStats(ctx, ckey); ok {
 			if st, err := convert.DecodeStats([]byte(j)); err == nil {
@@ -158,7 +167,7 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 		calibFiles, verifyFiles = nil, req.Files
 	}
 	res, err := convert.Convert(ctx, convert.Request{Model: req.Model, Calib: calibFiles, Verify: verifyFiles, Options: opts, Stats: stats,
-		Progress: yielding(req.Progress)})
+		Merged: merged, Progress: yielding(req.Progress)})
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, errCancelled
@@ -176,7 +185,7 @@ func (s *service) quantize(ctx context.Context, req request) (*result, error) {
 		}
 		out.Stats = string(js)
 	}
-	if stats != nil {
+	if stats != nil && !merged {
 		out.Cached = "calibration"
 	} else if res.Stats != nil {
 		s.cache.putStats(ctx, ckey, out.Stats)

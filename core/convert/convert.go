@@ -238,6 +238,9 @@ type Request struct {
 	// Stats, if set, are calibration statistics from an earlier run on the
 	// same model and samples; calibration is skipped.
 	Stats *calib.Stats
+	// Merged says Stats were just computed, by shards (CalibrateShard,
+	// MergeStats), not taken from a cache: the report says so.
+	Merged bool
 	// Progress, if set, is told each phase (and each calibration sample).
 	Progress func(Progress)
 }
@@ -354,7 +357,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 		// The samples are read when calibration needs them, and when
 		// some are held back for verification (cached statistics were
 		// computed on the same split, which the calibration key names).
-		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0) {
+		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0 || req.Merged) {
 			progress("reading", 0, 1)
 			if set, err = loadSamples(m, req); err != nil {
 				return nil, err
@@ -372,7 +375,10 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 				return nil, err
 			}
 		default:
-			rep.Calibration = &CalibrationInfo{Samples: stats.Samples, Cached: true, ElapsedMS: ms(stats.Elapsed)}
+			rep.Calibration = &CalibrationInfo{Samples: stats.Samples, Cached: !req.Merged, ElapsedMS: ms(stats.Elapsed)}
+			if req.Merged && set != nil {
+				rep.Calibration.Sources = set.Describe()
+			}
 		}
 		res.Stats = stats
 		if err := ctx.Err(); err != nil {
@@ -434,7 +440,7 @@ func calibrate(ctx context.Context, m *tflite.Model, set *samples.Set, o Options
 		return nil, nil, err
 	}
 	progress("calibrating", 0, set.Len())
-	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Channels: true, Histograms: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
+	stats, err := calib.Run(ctx, m, set, calibOptions(o, func(done, total int) { progress("calibrating", done, total) }))
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}

@@ -47,7 +47,13 @@ type TensorStats struct {
 	// Hist counts the finite values over all samples (Options.Histograms),
 	// for the range methods other than min/max.
 	Hist *Histogram `json:"hist,omitempty"`
-	seen bool
+	// In a partial result (Options.Shards): Empty says the tensor held no
+	// finite value in the shard (Min and Max mean nothing; it is kept for
+	// NonFinite), ChannelEmpty lists the channels that never did (their
+	// ranges are 0). Merge resolves both; a complete result has neither.
+	Empty        bool  `json:"empty,omitempty"`
+	ChannelEmpty []int `json:"channel_empty,omitempty"`
+	seen         bool
 }
 
 // SubgraphStats holds the statistics of one calibrated subgraph.
@@ -70,7 +76,24 @@ type Stats struct {
 	SampleNames []string         `json:"sample_names,omitempty"`
 	Subgraphs   []*SubgraphStats `json:"subgraphs"`
 	Elapsed     time.Duration    `json:"elapsed_ns"`
+	// Shard is set on a partial result (Options.Shards), which Merge
+	// combines with the other shards' into a complete one.
+	Shard *ShardInfo `json:"shard,omitempty"`
 }
+
+// ShardInfo says which samples a partial result covers.
+type ShardInfo struct {
+	// Blocks are the indices of the blocks of SampleBlock samples run
+	// (block b holds samples b·SampleBlock up to the next block).
+	Blocks []int `json:"blocks"`
+}
+
+// SampleBlock is how many consecutive samples make a block: the patch
+// statistics of each block are summed on their own and the block sums
+// added in block order, both in a complete run and when Merge combines
+// shards, so that how the blocks were shared out never changes a bit of
+// the result. Shards (Options.Shards) take whole blocks.
+const SampleBlock = 8
 
 // Range returns the recorded range of tensor t in subgraph sg.
 func (s *Stats) Range(sg, t int) (min, max float32, ok bool) {
@@ -152,8 +175,19 @@ type Options struct {
 	// only in the leading (batch) dimension, in which case the subgraph is
 	// run on the samples as they are and left out if it cannot run them.
 	Subgraphs []int
-	// Progress, if set, is called after each sample with the number done.
+	// Progress, if set, is called after each sample with the number done
+	// (of the shard's samples, with Shards).
 	Progress func(done, total int)
+	// Shards > 1 runs only a shard of the samples: the blocks of
+	// SampleBlock samples whose index b has b % Shards == Shard. The result
+	// is partial (Stats.Shard set): Merge combines the Shards results into
+	// the one a complete run gives, bit for bit.
+	Shard, Shards int
+}
+
+// inShard reports whether sample i is run.
+func (o Options) inShard(i int) bool {
+	return o.Shards <= 1 || (i/SampleBlock)%o.Shards == o.Shard
 }
 
 // Run calibrates m on every sample of src. It stops early when ctx is
@@ -163,6 +197,16 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 	n := src.Len()
 	if n == 0 {
 		return nil, fmt.Errorf("no calibration samples")
+	}
+	partial := opts.Shards > 1
+	if partial && (opts.Shard < 0 || opts.Shard >= opts.Shards) {
+		return nil, fmt.Errorf("calibration shard %d of %d: want 0 ≤ shard < shards", opts.Shard, opts.Shards)
+	}
+	todo := 0
+	for i := 0; i < n; i++ {
+		if opts.inShard(i) {
+			todo++
+		}
 	}
 	subgraphs := opts.Subgraphs
 	if subgraphs == nil {
@@ -220,15 +264,34 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 	}
 	var buf [][]byte
 	names := make([]string, n)
+	var blocks []int
+	endBlock := func() {
+		if len(blocks) == 0 {
+			return
+		}
+		for _, r := range runs {
+			for _, p := range r.stats.Patches {
+				p.endBlock(blocks[len(blocks)-1], !partial)
+			}
+		}
+	}
+	done := 0
 	for i := 0; i < n; i++ {
+		if !opts.inShard(i) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if b := i / SampleBlock; len(blocks) == 0 || blocks[len(blocks)-1] != b {
+			endBlock()
+			blocks = append(blocks, b)
 		}
 		sample, names[i] = i, src.Source(i)
 		var err error
 		buf, err = src.SampleTo(i, buf)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sample %s: %w", src.Source(i), err)
 		}
 		shapes := src.Shapes(i)
 		for k := range runs {
@@ -255,23 +318,37 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 				return nil, fmt.Errorf("sample %s: %w", src.Source(i), err)
 			}
 		}
+		done++
 		if opts.Progress != nil {
-			opts.Progress(i+1, n)
+			opts.Progress(done, todo)
 		}
 	}
+	endBlock()
 	st := &Stats{Samples: n, SampleNames: names, Elapsed: time.Since(start)}
+	if partial {
+		st.Shard = &ShardInfo{Blocks: append([]int{}, blocks...)}
+	}
 	for _, r := range runs {
 		if r.dead {
 			continue
 		}
 		for k, ts := range r.stats.Tensors {
-			if !ts.seen {
+			if !ts.seen && (!partial || ts.NonFinite == 0) {
 				delete(r.stats.Tensors, k)
 				continue
+			}
+			ts.Empty = !ts.seen
+			if ts.NonFinite > 0 && !partial {
+				// Not reported (ChannelRange), and a merge of shards
+				// could not tell where the first non-finite value was.
+				ts.ChannelMin, ts.ChannelMax = nil, nil
 			}
 			for i := range ts.ChannelMin {
 				if ts.ChannelMin[i] > ts.ChannelMax[i] { // never finite
 					ts.ChannelMin[i], ts.ChannelMax[i] = 0, 0
+					if partial {
+						ts.ChannelEmpty = append(ts.ChannelEmpty, i)
+					}
 				}
 			}
 			for len(ts.SampleMax) < n {
@@ -279,11 +356,16 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 			}
 		}
 		for k, p := range r.stats.Patches {
-			if p.Patches == 0 {
-				delete(r.stats.Patches, k)
+			if partial {
+				p.sum, p.moment = nil, nil
+				if len(p.Parts) == 0 {
+					delete(r.stats.Patches, k)
+				}
 				continue
 			}
-			p.finish()
+			if p.finish(); p.Patches == 0 {
+				delete(r.stats.Patches, k)
+			}
 		}
 		st.Subgraphs = append(st.Subgraphs, r.stats)
 	}

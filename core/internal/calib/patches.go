@@ -32,9 +32,29 @@ type PatchStats struct {
 	// for each group, the upper triangle row by row (Dims·(Dims+1)/2
 	// values; see At). It encodes to JSON as base64 little-endian float32.
 	Moment Float32s `json:"moment,omitempty"`
+	// Parts are the raw sums of a partial run (Options.Shards), one per
+	// block of samples, which Merge adds up in block order; a complete
+	// result has none.
+	Parts []*PatchPart `json:"parts,omitempty"`
 
+	// sum, moment and n accumulate the current block of samples (see
+	// SampleBlock); endBlock adds them to tot (a complete run) or keeps
+	// them as a part (a partial run).
 	sum    []float64
 	moment []float64
+	n      float64
+	tot    *PatchPart
+}
+
+// PatchPart is what one block of SampleBlock samples added to a
+// PatchStats: the patch count, the sum of the patches (Groups × Dims) and
+// the sum of their products (per group, the upper triangle row by row, as
+// PatchStats.Moment; nil without moments).
+type PatchPart struct {
+	Block   int      `json:"block"`
+	Patches float64  `json:"patches"`
+	Sum     Float64s `json:"sum"`
+	Moment  Float64s `json:"moment,omitempty"`
 }
 
 // MaxMomentDims bounds the patch length whose second moment is kept (its
@@ -236,9 +256,11 @@ func (p *patchOp) observe(t *interp.Tensor) {
 	}
 	filled := 0
 	flush := func() {
-		for ch := 0; ch < c; ch++ {
-			st.addBlock(ch, p.dwBuf[ch*patchBlock:], c*patchBlock, filled)
-		}
+		inParallel(c, c*d*d*filled/2, false, func(from, to int) {
+			for ch := from; ch < to; ch++ {
+				st.addBlock(ch, p.dwBuf[ch*patchBlock:], c*patchBlock, filled)
+			}
+		})
 		filled = 0
 	}
 	for pos := 0; pos < positions; pos += step {
@@ -268,33 +290,36 @@ func (st *PatchStats) addBlock(g int, x []float64, stride, n int) {
 		sum[i] += s
 	}
 	if g == 0 {
-		st.Patches += float64(n)
+		st.n += float64(n)
 	}
 	if st.moment == nil {
 		return
 	}
 	mom := st.moment[g*d*d : (g+1)*d*d]
 	d4 := d &^ 3
-	for i := 0; i < d4; i += 4 {
-		a0, a1, a2, a3 := col(i), col(i+1), col(i+2), col(i+3)
-		for j := i; j < d4; j += 4 {
-			b0, b1, b2, b3 := col(j), col(j+1), col(j+2), col(j+3)
-			tile4x4(mom[i*d+j:], d, a0, a1, a2, a3, b0, b1, b2, b3)
+	rows := func(from, to int) { // rows [from, to) of the moment, from and to multiples of 4 or d
+		for i := from; i < min(to, d4); i += 4 {
+			a0, a1, a2, a3 := col(i), col(i+1), col(i+2), col(i+3)
+			for j := i; j < d4; j += 4 {
+				b0, b1, b2, b3 := col(j), col(j+1), col(j+2), col(j+3)
+				tile4x4(mom[i*d+j:], d, a0, a1, a2, a3, b0, b1, b2, b3)
+			}
+			for j := d4; j < d; j++ {
+				b := col(j)
+				mom[i*d+j] += dot(a0, b)
+				mom[(i+1)*d+j] += dot(a1, b)
+				mom[(i+2)*d+j] += dot(a2, b)
+				mom[(i+3)*d+j] += dot(a3, b)
+			}
 		}
-		for j := d4; j < d; j++ {
-			b := col(j)
-			mom[i*d+j] += dot(a0, b)
-			mom[(i+1)*d+j] += dot(a1, b)
-			mom[(i+2)*d+j] += dot(a2, b)
-			mom[(i+3)*d+j] += dot(a3, b)
+		for i := max(from, d4); i < to; i++ {
+			a := col(i)
+			for j := i; j < d; j++ {
+				mom[i*d+j] += dot(a, col(j))
+			}
 		}
 	}
-	for i := d4; i < d; i++ {
-		a := col(i)
-		for j := i; j < d; j++ {
-			mom[i*d+j] += dot(a, col(j))
-		}
-	}
+	inParallel(d, d*d*n/2, true, rows)
 }
 
 // tile4x4 adds to the 4×4 block of m (row stride d) at its start the
@@ -345,32 +370,78 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// finish normalises the sums into means.
-func (st *PatchStats) finish() {
-	if st.Patches == 0 {
+// endBlock ends the block of samples being accumulated: its sums are
+// added to the total (fold) or kept as part block of a partial result.
+// A block that saw no patch adds nothing (adding zeros changes no sum).
+func (st *PatchStats) endBlock(block int, fold bool) {
+	if st.n == 0 {
 		return
 	}
-	d := st.Dims
-	st.Mean = make([]float64, len(st.sum))
-	for i, v := range st.sum {
-		st.Mean[i] = v / st.Patches
+	part := st.triangle(block)
+	if fold {
+		if st.tot == nil {
+			st.tot = &PatchPart{Sum: make([]float64, len(part.Sum))}
+			if part.Moment != nil {
+				st.tot.Moment = make([]float64, len(part.Moment))
+			}
+		}
+		st.tot.add(part)
+	} else {
+		st.Parts = append(st.Parts, part)
 	}
+	clear(st.sum)
+	clear(st.moment)
+	st.n = 0
+}
+
+// triangle returns the current block's sums as a part (the moments'
+// upper triangles).
+func (st *PatchStats) triangle(block int) *PatchPart {
+	part := &PatchPart{Block: block, Patches: st.n, Sum: append(Float64s(nil), st.sum...)}
 	if st.moment != nil {
-		tri := d * (d + 1) / 2
-		st.Moment = make([]float32, st.Groups*tri)
+		d := st.Dims
+		part.Moment = make([]float64, 0, st.Groups*d*(d+1)/2)
 		for g := 0; g < st.Groups; g++ {
 			mom := st.moment[g*d*d : (g+1)*d*d]
-			out := st.Moment[g*tri : (g+1)*tri]
-			k := 0
 			for i := 0; i < d; i++ {
-				for j := i; j < d; j++ {
-					out[k] = float32(mom[i*d+j] / st.Patches)
-					k++
-				}
+				part.Moment = append(part.Moment, mom[i*d+i:(i+1)*d]...)
 			}
 		}
 	}
-	st.sum, st.moment = nil, nil
+	return part
+}
+
+// add adds part q's sums to p's, element by element.
+func (p *PatchPart) add(q *PatchPart) {
+	p.Patches += q.Patches
+	for i, v := range q.Sum {
+		p.Sum[i] += v
+	}
+	for i, v := range q.Moment {
+		p.Moment[i] += v
+	}
+}
+
+// finish normalises the total sums into means (a complete run: the
+// current block has been ended).
+func (st *PatchStats) finish() {
+	tot := st.tot
+	st.sum, st.moment, st.tot = nil, nil, nil
+	if tot == nil || tot.Patches == 0 {
+		st.Patches = 0
+		return
+	}
+	st.Patches = tot.Patches
+	st.Mean = make([]float64, len(tot.Sum))
+	for i, v := range tot.Sum {
+		st.Mean[i] = v / st.Patches
+	}
+	if tot.Moment != nil {
+		st.Moment = make([]float32, len(tot.Moment))
+		for i, v := range tot.Moment {
+			st.Moment[i] = float32(v / st.Patches)
+		}
+	}
 }
 
 // HasMoment reports whether the second moments were kept.
@@ -386,6 +457,36 @@ func (st *PatchStats) At(g, i, j int) float32 {
 	d := st.Dims
 	// Row i of the upper triangle starts after i rows of d, d-1, ... values.
 	return st.Moment[g*d*(d+1)/2+i*d-i*(i-1)/2+(j-i)]
+}
+
+// Float64s is a []float64 that encodes to JSON as a base64 string of its
+// little-endian bytes: exact, and a third of the size of decimal numbers.
+type Float64s []float64
+
+// MarshalJSON encodes f as base64.
+func (f Float64s) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 8*len(f))
+	for i, v := range f {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+	}
+	return json.Marshal(b)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote.
+func (f *Float64s) UnmarshalJSON(data []byte) error {
+	var b []byte
+	if err := json.Unmarshal(data, &b); err != nil {
+		return err
+	}
+	if len(b)%8 != 0 {
+		return fmt.Errorf("float64 data of %d bytes", len(b))
+	}
+	out := make([]float64, len(b)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	*f = out
+	return nil
 }
 
 // Float32s is a []float32 that encodes to JSON as a base64 string of its

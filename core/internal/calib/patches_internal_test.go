@@ -39,8 +39,8 @@ func TestAddBlockMatchesOuterProducts(t *testing.T) {
 				}
 				st.addBlock(g, x, patchBlock, n)
 			}
-			if st.Patches != float64(n) {
-				t.Errorf("patches %g, want %d", st.Patches, n)
+			if st.n != float64(n) {
+				t.Errorf("patches %g, want %d", st.n, n)
 			}
 			for i, v := range wantSum {
 				if st.sum[i] != v {
@@ -132,8 +132,8 @@ func TestObserveMatchesWindows(t *testing.T) {
 			if windows <= patchBlock {
 				t.Fatalf("%d windows: the case should need more than one block", windows)
 			}
-			if p.st.Patches != want.Patches {
-				t.Fatalf("patches %g, want %g", p.st.Patches, want.Patches)
+			if p.st.n != want.n {
+				t.Fatalf("patches %g, want %g", p.st.n, want.n)
 			}
 			for i := range want.sum {
 				if p.st.sum[i] != want.sum[i] {

@@ -1,0 +1,296 @@
+// Command bench_page measures the page's int8 calibration in headless
+// chromium, per model and per number of workers (the page's Threads
+// option), beside the native converter.
+//
+// Usage, from anywhere in the repository:
+//
+//	go run ./scripts/bench_page [--model PATH ...] [--images N] [--threads 1,2,4]
+//
+// For each model (default: mobilenet_v1_0.25_224_float and iris_landmark
+// from ../shared/models, and a 257×257 segmentation-size model built in
+// code, scripts/bench_page/segmodel) it builds the site (as scripts/serve
+// does), and for each thread count opens the page in a fresh chromium
+// profile (so nothing is cached), picks the model and --images copies of
+// the shared photos, quantizes to int8 with every photo calibrating, and
+// reads the calibration's ms/sample from the report. It prints them with
+// their ratio to the 1-worker figure, the native converter's ms/sample,
+// and the peak memory (PSS) of chromium's processes. Per-inference
+// figures (Go native, Go wasm, TFLite, LiteRT.js) are scripts/bench_interp's.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"litequant/core/convert"
+	"litequant/core/fixtures"
+	"litequant/core/runtimetest/chromium"
+	"litequant/core/samples"
+	"litequant/scripts/bench_page/procmem"
+	"litequant/scripts/bench_page/segmodel"
+	"litequant/scripts/serve/sitebuild"
+)
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	var models list
+	flag.Var(&models, "model", "model file (repeatable; default: mobilenet_v1_0.25, iris_landmark and a 257×257 segmentation-size model)")
+	images := flag.Int("images", 48, "calibration images (the shared photos, repeated)")
+	threads := flag.String("threads", "", "comma-separated worker counts (default: 1, 2 and the machine's cores when more)")
+	flag.Parse()
+	if err := run(models, *images, *threads); err != nil {
+		fmt.Fprintln(os.Stderr, "bench_page:", err)
+		os.Exit(1)
+	}
+}
+
+func run(models []string, nImages int, threadList string) error {
+	root, err := fixtures.RepoRoot()
+	if err != nil {
+		return err
+	}
+	browser := chromium.Find()
+	if browser == "" {
+		return errors.New("chromium not found (make deps, or set CHROMIUM)")
+	}
+	tmp, err := os.MkdirTemp("", "bench_page-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	shared := filepath.Join(filepath.Dir(root), "shared")
+	if len(models) == 0 {
+		for _, m := range []string{"mobilenet_v1_0.25_224_float", "iris_landmark"} {
+			models = append(models, filepath.Join(shared, "models", m+".tflite"))
+		}
+		seg := filepath.Join(tmp, "segmentation_257.tflite")
+		if err := os.WriteFile(seg, segmodel.Build(), 0o644); err != nil {
+			return err
+		}
+		models = append(models, seg)
+	}
+	counts := []int{1, 2}
+	if c := runtime.NumCPU(); c > 2 {
+		counts = append(counts, min(c, 8))
+	}
+	if threadList != "" {
+		counts = nil
+		for _, f := range strings.Split(threadList, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("--threads: %q is not a worker count", f)
+			}
+			counts = append(counts, n)
+		}
+	}
+	images, err := imageCopies(filepath.Join(shared, "data", "images"), filepath.Join(tmp, "images"), nImages)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "building the site...")
+	site, err := sitebuild.Build(context.Background(), sitebuild.Options{Root: root, Out: filepath.Join(tmp, "site"), Version: "bench"})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sitebuild.Handler(site.Dir)}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/"
+
+	fmt.Printf("page int8 calibration, %d images, ms/sample (ratio to 1 worker); peak chromium PSS\n", nImages)
+	for _, path := range models {
+		name := strings.TrimSuffix(filepath.Base(path), ".tflite")
+		fmt.Fprintf(os.Stderr, "%s: native...\n", name)
+		nat, err := nativeMS(path, images)
+		if err != nil {
+			return fmt.Errorf("%s: native: %v", name, err)
+		}
+		line := fmt.Sprintf("%-30s native %7.1f", name, nat)
+		var one float64
+		for _, n := range counts {
+			fmt.Fprintf(os.Stderr, "%s: %d worker(s)...\n", name, n)
+			ms, peak, err := pageMS(browser, filepath.Join(tmp, fmt.Sprintf("profile-%s-%d", name, n)), url, path, images, n)
+			if err != nil {
+				return fmt.Errorf("%s, %d workers: %v", name, n, err)
+			}
+			if n == 1 {
+				one = ms
+			}
+			ratio := "-"
+			if one > 0 {
+				ratio = fmt.Sprintf("%.2fx", ms/one)
+			}
+			line += fmt.Sprintf(" | %d worker(s) %7.1f (%s, %d MiB)", n, ms, ratio, peak>>20)
+		}
+		fmt.Println(line)
+	}
+	return nil
+}
+
+// nativeMS is the native converter's calibration ms/sample.
+func nativeMS(model string, images []string) (float64, error) {
+	data, err := os.ReadFile(model)
+	if err != nil {
+		return 0, err
+	}
+	files, err := samples.ReadPaths(images)
+	if err != nil {
+		return 0, err
+	}
+	res, err := convert.Convert(context.Background(), convert.Request{Model: data, Calib: files, Options: convert.Options{Mode: "int8"}})
+	if err != nil {
+		return 0, err
+	}
+	c := res.Report.Calibration
+	return c.ElapsedMS / float64(c.Samples), nil
+}
+
+// pageMS quantizes in a fresh chromium profile with n workers and returns
+// the report's calibration ms/sample and the peak PSS of chromium.
+func pageMS(browser, profile, url, model string, images []string, n int) (float64, int64, error) {
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromium.Options(browser, profile)...)
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx)
+	defer cancelC()
+	if err := chromedp.Do(ctx); err != nil {
+		return 0, 0, err
+	}
+	pid := 0
+	if c := chromedp.FromContext(ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
+		pid = c.Browser.Process().Pid
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	wait := func(expr string) error {
+		for {
+			ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	set := func(sel, prop string, v any) chromedp.Action[chromedp.Void] {
+		js, _ := json.Marshal(v)
+		return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.%s = %s;
+			e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`, sel, prop, js))(ctx, t)
+			return chromedp.Void{}, err
+		}
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(url)); err != nil {
+		return 0, 0, err
+	}
+	if err := wait(`document.body.dataset.ready === "true"`); err != nil {
+		return 0, 0, err
+	}
+	if err := chromedp.Do(tctx, chromedp.SetUploadFiles(chromedp.CSS("#model"), []string{model})); err != nil {
+		return 0, 0, err
+	}
+	if err := wait(`document.querySelector("#summary dl") !== null`); err != nil {
+		return 0, 0, err
+	}
+	if err := chromedp.Do(tctx, set("#mode", "value", "int8"), chromedp.SetUploadFiles(chromedp.CSS("#samples"), images),
+		set("#verify", "checked", false), set("#threads", "value", strconv.Itoa(n))); err != nil {
+		return 0, 0, err
+	}
+	peak := int64(0)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if pid > 0 {
+				peak = max(peak, procmem.TreePSS(pid))
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	_, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { document.querySelector("#quantize").click(); return true })()`))
+	if err == nil {
+		err = wait(`["done", "cached", "error", "cancelled"].includes(document.querySelector("#status").dataset.kind)`)
+	}
+	close(stop)
+	<-done
+	if err != nil {
+		return 0, 0, err
+	}
+	type status struct {
+		Text string `json:"text"`
+		Kind string `json:"kind"`
+	}
+	st, err := chromedp.Run(tctx, chromedp.Evaluate[status](`({text: document.querySelector("#status").textContent, kind: document.querySelector("#status").dataset.kind})`))
+	if err != nil {
+		return 0, 0, err
+	}
+	if st.Kind != "done" {
+		return 0, 0, fmt.Errorf("status %q (%s)", st.Text, st.Kind)
+	}
+	type calib struct {
+		Samples   int     `json:"samples"`
+		ElapsedMS float64 `json:"elapsed_ms"`
+	}
+	c, err := chromedp.Run(tctx, chromedp.Evaluate[calib](`(async () => JSON.parse(await (await fetch(document.querySelector("#report-download").href)).text()).calibration)()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return 0, 0, err
+	}
+	if c.Samples == 0 {
+		return 0, 0, errors.New("the report has no calibration")
+	}
+	return c.ElapsedMS / float64(c.Samples), peak, nil
+}
+
+// imageCopies copies the photos in src into dst as often as needed for n
+// files, named so that they sort in order.
+func imageCopies(src, dst string, n int) ([]string, error) {
+	paths, _ := filepath.Glob(filepath.Join(src, "*"))
+	sort.Strings(paths)
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no images in %s", src)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := 0; i < n; i++ {
+		data, err := os.ReadFile(paths[i%len(paths)])
+		if err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dst, fmt.Sprintf("%03d-%s", i, filepath.Base(paths[i%len(paths)])))
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
