@@ -126,7 +126,7 @@ func TestMergeMatchesRun(t *testing.T) {
 	for _, tc := range []struct {
 		n, nan int
 		opts   Options
-	}{{37, -1, Options{Patches: true, Channels: true}}, {48, 20, Options{Channels: true}}, {5, -1, Options{Patches: true, Channels: true}}} {
+	}{{37, -1, Options{Patches: true, Channels: true, Histograms: true}}, {48, 20, Options{Channels: true, Histograms: true}}, {5, -1, Options{Patches: true, Channels: true, Histograms: true}}} {
 		opts := tc.opts
 		src := randomSamples([]int{1, 6, 6, 3}, tc.n, tc.nan)
 		whole, err := Run(context.Background(), m, src, opts)
