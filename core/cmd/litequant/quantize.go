@@ -140,6 +140,7 @@ type cliReport struct {
 	*convert.PassReport
 	Calibration  *convert.CalibrationInfo `json:"calibration,omitempty"`
 	Verification *convert.Verification    `json:"verification,omitempty"`
+	Metadata     *convert.MetadataReport  `json:"metadata,omitempty"`
 }
 
 func runQuantize(args []string, stdout io.Writer) error {
@@ -195,7 +196,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 		return err
 	}
 	if f.report != "" {
-		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification}, "", "  ")
+		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification, res.Report.Metadata}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -220,6 +221,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	writeMetadata(stdout, res.Report.Metadata)
 	if rep.Noop {
 		_, err = fmt.Fprintf(stdout, "wrote an unchanged copy to %s\n", f.out)
 		return err
