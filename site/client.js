@@ -85,6 +85,8 @@ export class Converter {
   // advise(model File, options object): what each mode would do.
   advise(model, options) { return this.request({ op: "advise", model, options: JSON.stringify(options) }); }
 
+  metadata(file) { return this.request({ op: "metadata", file }); }
+
   recent() { return this.request({ op: "recent" }); }
   load(key) { return this.request({ op: "load", key }); }
   remove(key) { return this.request({ op: "remove", key }); }

@@ -1,4 +1,4 @@
-import { operatorRows, operatorsView, sizeBar } from "./report.js";
+import { operatorRows, operatorsView, sizeBar, metadataPairs } from "./report.js";
 
 // Rendering: pure functions from data (summaries, reports, statistics) to
 // DOM nodes. Text always goes through textContent, never HTML.
@@ -163,6 +163,7 @@ export function reportView({ report, before, after, stats }) {
     pairs.push(["Calibration", `${c.samples} samples${c.cached ? " (statistics from the cache)" : ""}, ${fmtMs(c.elapsed_ms)}` +
       (c.samples ? ` — ${(c.elapsed_ms / c.samples).toFixed(1)} ms/sample` : "")]);
   }
+  if (report.metadata) pairs.push(...metadataPairs(report.metadata));
   if (q.min_runtime_version && q.min_runtime_version !== q.min_runtime_before) {
     pairs.push(["Min runtime", `${q.min_runtime_before || "unset"} → ${q.min_runtime_version}`]);
   }

@@ -81,3 +81,13 @@ export function sizeBar(before, after) {
     el("span", { class: "track", role: "img", "aria-label": `${pct.toFixed(1)}% of the float model` }, fill),
     `${fmtBytes(before)} → ${fmtBytes(after)} (${pct.toFixed(1)}%)`);
 }
+
+// metadataPairs are the report lines about the model's metadata.
+export function metadataPairs(m) {
+  const out = [];
+  if (m.normalization) out.push(["Image samples", el("span", { id: "report-normalization" }, m.normalization)]);
+  if (m.updated && m.updated.length) out.push(["Metadata updated", m.updated.join("; ")]);
+  if (m.files && m.files.length) out.push(["Files kept", m.files.join(", ")]);
+  if (m.warning) out.push(["Metadata", `not updated: ${m.warning}`]);
+  return out;
+}

@@ -7,6 +7,7 @@ import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js"
 import { installDrop } from "./drop.js";
 import { adviceView } from "./advice.js";
 import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
+import { metadataView, setNormPlaceholders } from "./metadata.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -158,12 +159,28 @@ async function setModel(file) {
     preselectMode();
     setStatus(`Loaded ${file.name}: choose the options and press Quantize.`);
     updateButtons();
+    showMetadata(file);
     showAdvice(file);
     if (hooks.onModel) hooks.onModel(state.summary);
   } catch (err) {
     if (state.model !== file) return;
     state.summary = null;
     showLoadError(file, plainLoadError(file, kind, err.message), err.message);
+  }
+}
+
+// showMetadata shows what the model's TFLite metadata says.
+async function showMetadata(file) {
+  state.metadata = null;
+  setNormPlaceholders(null, $("#image-mean"), $("#image-std"));
+  try {
+    const info = await conv.metadata(file);
+    if (state.model !== file || !info) return;
+    state.metadata = info;
+    $("#summary").append(metadataView(info));
+    setNormPlaceholders(info, $("#image-mean"), $("#image-std"));
+  } catch (err) {
+    if (state.model === file) $("#summary").append(el("p", { class: "notice" }, `The model's metadata could not be read: ${err.message}`));
   }
 }
 

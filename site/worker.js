@@ -3,6 +3,7 @@
 //   {id, op: "inspect", file}                     → value: model summary
 //   {id, op: "quantize", model, files, options, name} → progress messages, then value: result
 //   {id, op: "advise", model, options}             → value: what each mode would do
+//   {id, op: "metadata", file}                      → value: the model's TFLite metadata or null
 //   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
 //   {op: "cancel"}                                 → cancels running and queued conversions
 // (model and files are File objects; options is a JSON string.)
@@ -57,6 +58,8 @@ async function run(msg) {
       const value = await api.quantize(await bytes(msg.model), files, msg.options, onProgress, msg.name);
       return { value, transfer: [value.model.buffer] };
     }
+    case "metadata":
+      return { value: await api.metadata(await bytes(msg.file)) };
     case "advise":
       return { value: await api.advise(await bytes(msg.model), msg.options) };
     case "recent":

@@ -85,6 +85,7 @@ func (s *service) jsAPI() js.Value {
 		}, nil
 	}))
 	addAdvise(api)
+	addMetadata(api)
 	return api
 }
 

@@ -343,6 +343,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			}
 		default:
 			rep.Calibration = &CalibrationInfo{Samples: stats.Samples, Cached: true, ElapsedMS: ms(stats.Elapsed)}
+			cachedNormalization(m, req, meta)
 		}
 		res.Stats = stats
 		if err := ctx.Err(); err != nil {

@@ -2,6 +2,8 @@ package convert
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
 	"litequant/core/metadata"
 	"litequant/core/samples"
@@ -96,4 +98,38 @@ func keepFiles(in, out []byte, r *MetadataReport) ([]byte, error) {
 	}
 	r.Files = names
 	return kept, nil
+}
+
+// modelNormalization describes the normalization the model's metadata
+// gives image samples when o leaves the image mean and std unset ("" when
+// it gives none, or they are set), for the calibration cache key.
+func modelNormalization(model []byte, o Options) string {
+	if o.ImageMean != 0 || o.ImageStd != 0 {
+		return ""
+	}
+	m, err := tflite.Load(model)
+	if err != nil {
+		return ""
+	}
+	info, err := metadata.Read(m, nil)
+	if mean, std, _, ok := info.Normalization(); err == nil && ok {
+		return fmt.Sprintf("mean %v std %v", mean, std)
+	}
+	return ""
+}
+
+// cachedNormalization says, for statistics from the cache, how the image
+// samples they were computed on were normalized (the cache key holds it).
+func cachedNormalization(m *tflite.Model, req Request, meta *MetadataReport) {
+	if meta.Normalization != "" {
+		return
+	}
+	for _, f := range req.Calib {
+		switch strings.ToLower(path.Ext(f.Name)) {
+		case ".png", ".jpg", ".jpeg", ".gif", ".bmp":
+			_, pixels := ModelInputs(m)
+			_, meta.Normalization = sampleOptions(m, req.Options, pixels)
+			return
+		}
+	}
 }

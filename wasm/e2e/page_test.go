@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"litequant/core/convert"
+	"litequant/core/metadata"
 	"litequant/core/tflite"
 )
 
@@ -439,4 +440,81 @@ func opCount(t *testing.T, data []byte) int {
 		n += len(sg.Operators)
 	}
 	return n
+}
+
+// metadataModel writes the example classifier with Model Maker style
+// metadata (per-channel NormalizationOptions, a packed label file) into
+// dir and returns its path.
+func metadataModel(t *testing.T, dir string, mean, std []float32) string {
+	t.Helper()
+	model, err := os.ReadFile(filepath.Join(repoRoot, "site", "example", "model.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := metadata.Attach(model, metadata.ImageClassifier("stripes", mean, std, 16, 16, "labels.txt"),
+		map[string][]byte{"labels.txt": []byte("horizontal\nvertical\ndiagonal\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "stripes_with_metadata.tflite")
+	if err := os.WriteFile(p, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestMetadataNormalization: a model whose metadata has
+// NormalizationOptions: the page shows them, calibrates with them (the
+// report says so, and the model equals the native conversion, which reads
+// them too), and Image mean/std set under Advanced take their place.
+func TestMetadataNormalization(t *testing.T) {
+	_, folder, _ := exampleFiles(t)
+	model := metadataModel(t, filepath.Dir(folder), []float32{100, 110, 120}, []float32{50, 60, 70})
+	srv := startServer(t)
+	b := newBrowser(t)
+	b.open(srv.URL)
+	b.drop(model, folder)
+	b.waitFor(`document.querySelector("#metadata") !== null`, 60*time.Second, "the metadata block")
+	shown := eval[string](b, `document.querySelector("#metadata").textContent`)
+	t.Logf("metadata block: %q", shown)
+	for _, want := range []string{"mean 100, 110, 120", "std 50, 60, 70", "16×16 RGB", "labels.txt: 3 (horizontal, vertical, diagonal)"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the metadata block does not show %q", want)
+		}
+	}
+	if ph := eval[string](b, `document.querySelector("#image-mean").placeholder`); !strings.Contains(ph, "100, 110, 120") {
+		t.Errorf("image mean placeholder %q", ph)
+	}
+	b.waitFor(`document.querySelector("#mode").value === "int8"`, 30*time.Second, "int8 to be preselected")
+	b.set("#verify", false)
+	st, _ := b.quantize(120 * time.Second)
+	if st.Kind != "done" {
+		t.Fatalf("status %q", st.Text)
+	}
+	b.shot("metadata")
+	norm := eval[string](b, `document.querySelector("#report-normalization").textContent`)
+	if !strings.Contains(norm, "from the model's metadata") || !strings.Contains(norm, "[100 110 120]") {
+		t.Errorf("the report says the samples were normalized with %q", norm)
+	}
+	got, _ := b.download()
+	want, _ := nativeConvert(t, model, []string{folder}, convert.Options{Mode: "int8"})
+	if !bytes.Equal(got, want) {
+		t.Errorf("the page's model (%d bytes) differs from the native conversion (%d bytes)", len(got), len(want))
+	}
+	plain, _ := nativeConvert(t, model, []string{folder}, convert.Options{Mode: "int8", ImageMean: 127.5, ImageStd: 127.5})
+	if bytes.Equal(got, plain) {
+		t.Error("the metadata's normalization made no difference to the model")
+	}
+	// Overridden under Advanced.
+	b.set("#image-mean", "127.5")
+	b.set("#image-std", "127.5")
+	if st, _ := b.quantize(120 * time.Second); st.Kind != "done" {
+		t.Fatalf("status %q", st.Text)
+	}
+	if norm := eval[string](b, `document.querySelector("#report-normalization").textContent`); !strings.Contains(norm, "from the options") {
+		t.Errorf("with Image mean/std set the report says %q", norm)
+	}
+	if got, _ := b.download(); !bytes.Equal(got, plain) {
+		t.Error("with Image mean/std 127.5 the page's model differs from the native one")
+	}
 }
