@@ -8,6 +8,7 @@ import { installDrop } from "./drop.js";
 import { adviceView } from "./advice.js";
 import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
 import { metadataView, setNormPlaceholders } from "./metadata.js";
+import { previewView } from "./preview.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -385,6 +386,7 @@ async function quantize() {
     const res = await conv.quantize(state.model, calibrated || checkOn ? state.samples : [], opts, onProgress, state.model.name);
     const ms = performance.now() - t0;
     await showResult(res, opts.mode);
+    const previewing = showPreview(res.model, opts, calibrated || checkOn ? state.samples : []);
     let msg;
     if (res.cached === "result") {
       msg = `Done: served from the cache in ${fmtMs(ms)} (this model, these samples and options were converted before).`;
@@ -393,6 +395,7 @@ async function quantize() {
     } else {
       msg = `Done in ${fmtMs(ms)}.`;
     }
+    await previewing;
     setStatus(msg, res.cached === "result" ? "cached" : "done");
     if (res.warning) showNotice(res.warning);
     refreshRecent();
@@ -424,6 +427,19 @@ async function showResult(res, mode) {
   $("#report").replaceChildren(...reportView({ report: res.report, before: state.summary, after, stats }));
   $("#verification").replaceChildren(...verificationView(res.report.verification));
   $("#verification").hidden = !res.report.verification;
+}
+
+// showPreview shows a labelled classifier's top-5, float against
+// quantized, on a held-back sample.
+async function showPreview(quantized, opts, samples) {
+  const model = state.model;
+  if (!state.metadata || !(state.metadata.labels || []).length || !samples.length) return;
+  try {
+    const p = await conv.preview(model, new Blob([quantized]), samples, opts);
+    if (p && state.model === model) $("#report").prepend(previewView(p));
+  } catch (err) {
+    $("#report").prepend(el("p", { class: "notice" }, `No preview: ${err.message}`));
+  }
 }
 
 function cancel() {

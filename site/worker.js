@@ -4,6 +4,7 @@
 //   {id, op: "quantize", model, files, options, name} → progress messages, then value: result
 //   {id, op: "advise", model, options}             → value: what each mode would do
 //   {id, op: "metadata", file}                      → value: the model's TFLite metadata or null
+//   {id, op: "preview", model, quantized, files, options} → value: float vs quantized top-5, or null
 //   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
 //   {op: "cancel"}                                 → cancels running and queued conversions
 // (model and files are File objects; options is a JSON string.)
@@ -57,6 +58,11 @@ async function run(msg) {
       const onProgress = (p) => postMessage({ id: msg.id, progress: p });
       const value = await api.quantize(await bytes(msg.model), files, msg.options, onProgress, msg.name);
       return { value, transfer: [value.model.buffer] };
+    }
+    case "preview": {
+      const files = [];
+      for (const f of msg.files || []) files.push({ name: f.name, bytes: await bytes(f) });
+      return { value: await api.preview(await bytes(msg.model), await bytes(msg.quantized), files, msg.options) };
     }
     case "metadata":
       return { value: await api.metadata(await bytes(msg.file)) };

@@ -86,6 +86,7 @@ func (s *service) jsAPI() js.Value {
 	}))
 	addAdvise(api)
 	addMetadata(api)
+	addPreview(api)
 	return api
 }
 

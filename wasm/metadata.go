@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"syscall/js"
 
+	"litequant/core/convert"
 	"litequant/core/metadata"
 	"litequant/core/tflite"
 )
@@ -32,6 +35,42 @@ func addMetadata(api js.Value) {
 				return nil, nil
 			}
 			j, err := json.Marshal(info)
+			if err != nil {
+				return nil, err
+			}
+			return parseJSON(string(j)), nil
+		}, nil
+	}))
+}
+
+// addPreview adds preview(float, quantized, files, options) to the API: a
+// promise of the float and the quantized classifier's top-5 labels on one
+// held-back sample (convert.ClassifierPreview), run with litequant's
+// interpreter in the worker; null when the model is no classifier with
+// labels.
+func addPreview(api js.Value) {
+	api.Set("preview", asyncFunc(func(args []js.Value) (func() (any, error), error) {
+		req, err := quantizeArgs(append(args[:1:1], args[2:]...))
+		if err != nil {
+			return nil, err
+		}
+		quantized, err := bytesArg(args, 1, "quantized")
+		if err != nil {
+			return nil, err
+		}
+		return func() (any, error) {
+			o, err := decodeOptions(req.Options)
+			if err != nil {
+				return nil, err
+			}
+			p, err := convert.ClassifierPreview(context.Background(), req.Model, quantized, req.Files, o, 5)
+			if errors.Is(err, convert.ErrNoPreview) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			j, err := json.Marshal(p)
 			if err != nil {
 				return nil, err
 			}

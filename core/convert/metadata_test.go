@@ -17,6 +17,20 @@ import (
 	"litequant/core/tflite"
 )
 
+// exampleModelBytes is the site's example classifier, without metadata.
+func exampleModelBytes(t *testing.T) []byte {
+	t.Helper()
+	root, err := fixtures.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := os.ReadFile(filepath.Join(root, "site", "example", "model.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return model
+}
+
 // exampleWithMetadata is the site's example classifier with Model Maker
 // style metadata (per-channel normalization, a label file), and its images.
 func exampleWithMetadata(t *testing.T, mean, std []float32) ([]byte, []samples.File) {

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"litequant/core/convert"
 	"litequant/core/metadata"
+	"litequant/core/samples"
 	"litequant/core/tflite"
 )
 
@@ -516,5 +518,59 @@ func TestMetadataNormalization(t *testing.T) {
 	}
 	if got, _ := b.download(); !bytes.Equal(got, plain) {
 		t.Error("with Image mean/std 127.5 the page's model differs from the native one")
+	}
+}
+
+// TestLabelsPreview: for a classifier with a label file in its metadata,
+// the page shows the float and the quantized model's top labels on a
+// held-back sample, the same the native preview gives.
+func TestLabelsPreview(t *testing.T) {
+	_, folder, images := exampleFiles(t)
+	model := metadataModel(t, filepath.Dir(folder), []float32{127.5}, []float32{127.5})
+	srv := startServer(t)
+	b := newBrowser(t)
+	b.open(srv.URL)
+	b.drop(model, folder)
+	b.waitFor(`document.querySelector("#metadata") !== null && document.querySelector("#mode").value === "int8"`, 60*time.Second, "the model")
+	if !eval[bool](b, `document.querySelector("#verify").checked`) {
+		t.Fatal("Check the result is off with 12 samples")
+	}
+	st, _ := b.quantize(120 * time.Second)
+	if st.Kind != "done" {
+		t.Fatalf("status %q", st.Text)
+	}
+	b.waitFor(`document.querySelector("#preview") !== null`, 30*time.Second, "the preview")
+	b.shot("preview")
+	type col struct{ Labels, Scores []string }
+	cols := eval[[]col](b, `[...document.querySelectorAll("#preview .preview-col")].map((c) => ({
+		Labels: [...c.querySelectorAll(".label")].map((e) => e.textContent),
+		Scores: [...c.querySelectorAll(".score")].map((e) => e.textContent)}))`)
+	text := eval[string](b, `document.querySelector("#preview").textContent`)
+	t.Logf("preview: %+v; %q", cols, text)
+	if len(cols) != 2 {
+		t.Fatalf("%d preview columns", len(cols))
+	}
+	got, _ := b.download()
+	files, err := samples.ReadPaths(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modelBytes, _ := os.ReadFile(model)
+	p, err := convert.ClassifierPreview(context.Background(), modelBytes, got, files, convert.Options{Mode: "int8", VerifySplit: 0.125}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]convert.Score{p.Float, p.Quantized} {
+		if len(cols[i].Labels) != len(want) {
+			t.Fatalf("column %d: %d labels, want %d", i, len(cols[i].Labels), len(want))
+		}
+		for k, s := range want {
+			if cols[i].Labels[k] != s.Label || cols[i].Scores[k] != fmt.Sprintf("%.1f%%", 100*s.Score) {
+				t.Errorf("column %d row %d: %s %s, the native preview %s %.1f%%", i, k, cols[i].Labels[k], cols[i].Scores[k], s.Label, 100*s.Score)
+			}
+		}
+	}
+	if !strings.Contains(text, filepath.Base(p.Source)) || !strings.Contains(text, "held back from calibration") || !strings.Contains(text, "labels.txt") {
+		t.Errorf("the preview does not name its sample %s as held back, or its labels: %q", p.Source, text)
 	}
 }
