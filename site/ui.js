@@ -95,6 +95,7 @@ function updateButtons() {
   $("#quantize").disabled = state.busy || why !== "";
   $("#quantize-reason").textContent = why;
   $("#quantize").title = why;
+  $("#copy-command").disabled = !state.summary;
   $("#cancel").disabled = !state.busy;
   $("#example").disabled = state.busy;
 }
@@ -424,6 +425,7 @@ async function showResult(res, mode) {
     after = await conv.inspect(new File([res.model], name));
   } catch { /* the report still shows without the breakdown */ }
   const stats = res.statsJSON ? JSON.parse(res.statsJSON) : null;
+  window.__lastReport = res.report; // for automation and the console
   $("#report").replaceChildren(...reportView({ report: res.report, before: state.summary, after, stats }));
   $("#verification").replaceChildren(...verificationView(res.report.verification));
   $("#verification").hidden = !res.report.verification;

@@ -391,6 +391,9 @@ func TestReportAndCommandLine(t *testing.T) {
 		if n.Integer+n.Weights+n.Float+n.Added != n.Total || n.Total != n.Rows || n.Rows != ops {
 			t.Errorf("%s: counts %+v do not add up to the %d rows / %d operators", c.mode, n, n.Rows, ops)
 		}
+		if added := eval[int](b, `(window.__lastReport && window.__lastReport.quantize.added_ops) || 0`); c.mode == "int8" && added != n.Added {
+			t.Errorf("%s: %d rows of added QUANTIZE/DEQUANTIZE, the converter's report says %d", c.mode, n.Added, added)
+		}
 		if n.FloatNoReason > 0 {
 			t.Errorf("%s: %d float operators without a reason", c.mode, n.FloatNoReason)
 		}
