@@ -577,3 +577,28 @@ func TestLabelsPreview(t *testing.T) {
 		t.Errorf("the preview does not name its sample %s as held back, or its labels: %q", p.Source, text)
 	}
 }
+
+// TestPasteFiles: files pasted on the page (a clipboard holding files, as
+// copying them in a file manager gives) are taken as a drop is. Chromium
+// has no DevTools command to put files on the clipboard, so the paste
+// event is built in the page with a real DataTransfer.
+func TestPasteFiles(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t)
+	b.open(srv.URL)
+	eval[bool](b, `(async () => {
+		const dt = new DataTransfer();
+		const get = async (n) => new File([await (await fetch("example/" + n)).blob()], n);
+		dt.items.add(await get("model.tflite"));
+		for (const n of ["horizontal-0.png", "vertical-0.png", "diagonal-0.png"]) dt.items.add(await get(n));
+		document.body.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true}));
+		return true;
+	})()`)
+	b.waitFor(`document.querySelector("#summary dl") !== null`, 60*time.Second, "the pasted model")
+	if info := eval[string](b, `document.querySelector("#samples-info").textContent`); !strings.HasPrefix(info, "3 sample file(s)") {
+		t.Errorf("samples after the paste: %q", info)
+	}
+	if st := b.status(); !strings.HasPrefix(st.Text, "Loaded model.tflite") {
+		t.Errorf("status after the paste: %q", st.Text)
+	}
+}
