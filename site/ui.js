@@ -338,6 +338,8 @@ function options() {
 function updateMode() {
   const calibrated = CALIBRATED.has($("#mode").value);
   renderAdvice();
+  $("#calib-note").textContent = calibrated ? "" :
+    `Greyed options act on calibration only: they apply in ${[...CALIBRATED].join(", ") || "the calibrated modes"}, not in ${$("#mode").value} mode.`;
   updateVerify(false);
   for (const e of document.querySelectorAll(".calib")) {
     e.classList.toggle("disabled-group", !calibrated);
