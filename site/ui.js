@@ -273,6 +273,7 @@ function setSamples(files) {
   clearResult();
   if (state.summary) preselectMode();
   renderAdvice();
+  if (state.summary && !state.loadError && !state.busy) setStatus(`${state.samples.length} sample file(s) chosen: press Quantize.`);
 }
 
 // The share of calibration samples held back to check the result.
@@ -566,7 +567,12 @@ $("#clear-samples").addEventListener("click", () => {
   $("#samples-folder").value = "";
   setSamples([]);
 });
-$("#mode").addEventListener("change", (e) => { if (e.isTrusted || !e.detail?.auto) state.modeChosen = true; updateMode(); clearResult(); });
+$("#mode").addEventListener("change", (e) => {
+  if (e.isTrusted || !e.detail?.auto) state.modeChosen = true;
+  updateMode();
+  clearResult();
+  if (state.summary && !state.loadError && !state.busy) setStatus(`Mode ${$("#mode").value}: press Quantize.`);
+});
 $("#quantize").addEventListener("click", quantize);
 $("#cancel").addEventListener("click", cancel);
 $("#example").addEventListener("click", loadExample);

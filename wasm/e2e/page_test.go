@@ -163,6 +163,18 @@ func TestDropModelAndFolder(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("the page's model (%d bytes) differs from the native int8 conversion of the folder (%d bytes)", len(got), len(want))
 	}
+	// The status ends in the state reached, at each step.
+	if st := b.status(); !strings.HasPrefix(st.Text, "Done in ") {
+		t.Errorf("after the conversion: %q", st.Text)
+	}
+	if st, _ := b.quantize(60 * time.Second); st.Kind != "cached" || !strings.Contains(st.Text, "from the cache") {
+		t.Errorf("the same conversion again: %q (%s), want from the cache", st.Text, st.Kind)
+	}
+	b.drop(images[0])
+	b.waitFor(`document.querySelector("#samples-info").textContent.startsWith("1 sample file(s)")`, 30*time.Second, "the new sample")
+	if st := b.status(); st.Text != "1 sample file(s) chosen: press Quantize." {
+		t.Errorf("after dropping a sample the status says %q", st.Text)
+	}
 }
 
 // TestWrongFiles: files that are not float models get a plain message
