@@ -76,7 +76,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./core/tflite
 	$(GO) test -run XXX -fuzz FuzzVerify -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./core/schema
 
-## generate: regenerate code derived from core/schema/tflite.fbs (needs
+## generate: regenerate code derived from core/schema/tflite.fbs and
+## core/schema/metadata_schema.fbs (needs
 ## Debian's flatbuffers-compiler, flatc 2.0.8)
 generate:
 	$(GO) run ./scripts/genschema

@@ -85,6 +85,13 @@ export class Converter {
   // advise(model File, options object): what each mode would do.
   advise(model, options) { return this.request({ op: "advise", model, options: JSON.stringify(options) }); }
 
+  metadata(file) { return this.request({ op: "metadata", file }); }
+
+  // preview(float File, quantized Blob, sample Files, options object)
+  preview(model, quantized, files, options) {
+    return this.request({ op: "preview", model, quantized, files, options: JSON.stringify(options) });
+  }
+
   recent() { return this.request({ op: "recent" }); }
   load(key) { return this.request({ op: "load", key }); }
   remove(key) { return this.request({ op: "remove", key }); }

@@ -1,4 +1,4 @@
-import { operatorRows, operatorsView, sizeBar } from "./report.js";
+import { operatorRows, operatorsView, sizeBar, metadataPairs } from "./report.js";
 
 // Rendering: pure functions from data (summaries, reports, statistics) to
 // DOM nodes. Text always goes through textContent, never HTML.
@@ -166,6 +166,7 @@ export function reportView({ report, before, after, stats }) {
       (c.samples ? ` — ${(c.elapsed_ms / c.samples).toFixed(1)} ms/sample` : "")]);
     if (methodSummary(c)) pairs.push(["Ranges", methodSummary(c)]);
   }
+  if (report.metadata) pairs.push(...metadataPairs(report.metadata));
   if (q.min_runtime_version && q.min_runtime_version !== q.min_runtime_before) {
     pairs.push(["Min runtime", `${q.min_runtime_before || "unset"} → ${q.min_runtime_version}`]);
   }

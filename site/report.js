@@ -15,8 +15,12 @@ export const CLASSES = { integer: "integer", weights: "quantized weights", float
 export function operatorRows(after, before, report) {
   const q = (report && report.quantize) || {};
   const reasons = new Map((q.float_ops || []).map((f) => [`${f.subgraph || 0}:${f.op}`, f.reason]));
-  const known = new Set();
-  for (const sg of (before && before.subgraphs) || []) for (const t of sg.tensors) known.add(`${sg.index}:${t.name}`);
+  // What produced each tensor (by name) in the float model: a QUANTIZE or
+  // DEQUANTIZE is added when the float model had none making that tensor.
+  const madeBy = new Map();
+  for (const sg of (before && before.subgraphs) || []) {
+    for (const op of sg.operators) for (const o of op.outputs) if (o >= 0) madeBy.set(`${sg.index}:${sg.tensors[o].name}`, op.op);
+  }
   const rows = [];
   for (const sg of after.subgraphs) {
     const t = (i) => (i >= 0 ? sg.tensors[i] : null);
@@ -26,7 +30,7 @@ export function operatorRows(after, before, report) {
       const out = t(op.outputs[0]);
       const name = out ? out.name : "";
       let cls, reason = "";
-      if ((op.op === "QUANTIZE" || op.op === "DEQUANTIZE") && !known.has(`${sg.index}:${name}`)) {
+      if ((op.op === "QUANTIZE" || op.op === "DEQUANTIZE") && madeBy.get(`${sg.index}:${name}`) !== op.op) {
         cls = "added";
         reason = op.op === "QUANTIZE" ? "float → integer, before an integer operator" : "integer → float, after one";
       } else if (op.outputs.some((o) => t(o) && INTEGER.has(t(o).type))) {
@@ -80,4 +84,14 @@ export function sizeBar(before, after) {
   return el("span", { class: "sizebar" },
     el("span", { class: "track", role: "img", "aria-label": `${pct.toFixed(1)}% of the float model` }, fill),
     `${fmtBytes(before)} → ${fmtBytes(after)} (${pct.toFixed(1)}%)`);
+}
+
+// metadataPairs are the report lines about the model's metadata.
+export function metadataPairs(m) {
+  const out = [];
+  if (m.normalization) out.push(["Image samples", el("span", { id: "report-normalization" }, m.normalization)]);
+  if (m.updated && m.updated.length) out.push(["Metadata updated", m.updated.join("; ")]);
+  if (m.files && m.files.length) out.push(["Files kept", m.files.join(", ")]);
+  if (m.warning) out.push(["Metadata", `not updated: ${m.warning}`]);
+  return out;
 }

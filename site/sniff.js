@@ -54,9 +54,14 @@ export async function sniff(file) {
   return { kind: "", modelMessage: "" };
 }
 
-// plainLoadError words a failed model load: the sniffed kind first, then
-// a TensorFlow Lite file that would not read (cut short, or damaged).
+// plainLoadError words a failed model load: the converter's own words when
+// they already say what the file is (core/tflite names non-model files,
+// "this is a PNG image, not a .tflite model: ..."), else the kind sniffed
+// here, then a TensorFlow Lite file that would not read (cut short, or
+// damaged).
 export function plainLoadError(file, sniffed, detail) {
+  const said = /^this is (an? [^,]+), not a \.tflite model(?:: ([^(]+))?/i.exec(detail || "");
+  if (said) return `This is ${said[1]}, not a TensorFlow Lite model${said[2] ? `: ${said[2].trim()}` : ""}. ${TFLITE_HELP}`;
   if (sniffed.modelMessage) return sniffed.modelMessage;
   if (file.size === 0) return "The file is empty.";
   if (sniffed.kind === "tflite") {

@@ -9,6 +9,8 @@ import { installDrop } from "./drop.js";
 import { adviceView } from "./advice.js";
 import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
 import { fallbackOptions, showFallback, resetFallback } from "./fallback.js";
+import { metadataView, setNormPlaceholders } from "./metadata.js";
+import { previewView } from "./preview.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -95,6 +97,7 @@ function updateButtons() {
   $("#quantize").disabled = state.busy || why !== "";
   $("#quantize-reason").textContent = why;
   $("#quantize").title = why;
+  $("#copy-command").disabled = !state.summary;
   $("#cancel").disabled = !state.busy;
   $("#example").disabled = state.busy;
 }
@@ -161,12 +164,28 @@ async function setModel(file) {
     preselectMode();
     setStatus(`Loaded ${file.name}: choose the options and press Quantize.`);
     updateButtons();
+    showMetadata(file);
     showAdvice(file);
     if (hooks.onModel) hooks.onModel(state.summary);
   } catch (err) {
     if (state.model !== file) return;
     state.summary = null;
     showLoadError(file, plainLoadError(file, kind, err.message), err.message);
+  }
+}
+
+// showMetadata shows what the model's TFLite metadata says.
+async function showMetadata(file) {
+  state.metadata = null;
+  setNormPlaceholders(null, $("#image-mean"), $("#image-std"));
+  try {
+    const info = await conv.metadata(file);
+    if (state.model !== file || !info) return;
+    state.metadata = info;
+    $("#summary").append(metadataView(info));
+    setNormPlaceholders(info, $("#image-mean"), $("#image-std"));
+  } catch (err) {
+    if (state.model === file) $("#summary").append(el("p", { class: "notice" }, `The model's metadata could not be read: ${err.message}`));
   }
 }
 
@@ -257,6 +276,7 @@ function setSamples(files) {
   clearResult();
   if (state.summary) preselectMode();
   renderAdvice();
+  if (state.summary && !state.loadError && !state.busy) setStatus(`${state.samples.length} sample file(s) chosen: press Quantize.`);
 }
 
 // The share of calibration samples held back to check the result.
@@ -323,6 +343,8 @@ function options() {
 function updateMode() {
   const calibrated = CALIBRATED.has($("#mode").value);
   renderAdvice();
+  $("#calib-note").textContent = calibrated ? "" :
+    `Greyed options act on calibration only: they apply in ${[...CALIBRATED].join(", ") || "the calibrated modes"}, not in ${$("#mode").value} mode.`;
   updateVerify(false);
   for (const e of document.querySelectorAll(".calib")) {
     e.classList.toggle("disabled-group", !calibrated);
@@ -373,6 +395,7 @@ async function quantize() {
     const res = await conv.quantize(state.model, calibrated || checkOn ? state.samples : [], opts, onProgress, state.model.name);
     const ms = performance.now() - t0;
     await showResult(res, opts.mode);
+    const previewing = showPreview(res.model, opts, calibrated || checkOn ? state.samples : []);
     let msg;
     if (res.cached === "result") {
       msg = `Done: served from the cache in ${fmtMs(ms)} (this model, these samples and options were converted before).`;
@@ -381,6 +404,7 @@ async function quantize() {
     } else {
       msg = `Done in ${fmtMs(ms)}.`;
     }
+    await previewing;
     setStatus(msg, res.cached === "result" ? "cached" : "done");
     if (res.warning) showNotice(res.warning);
     refreshRecent();
@@ -409,10 +433,24 @@ async function showResult(res, mode) {
     after = await conv.inspect(new File([res.model], name));
   } catch { /* the report still shows without the breakdown */ }
   const stats = res.statsJSON ? JSON.parse(res.statsJSON) : null;
+  window.__lastReport = res.report; // for automation and the console
   $("#report").replaceChildren(...reportView({ report: res.report, before: state.summary, after, stats }));
   $("#verification").replaceChildren(...verificationView(res.report.verification));
   $("#verification").hidden = !res.report.verification;
   showFallback(res.report, quantize);
+}
+
+// showPreview shows a labelled classifier's top-5, float against
+// quantized, on a held-back sample.
+async function showPreview(quantized, opts, samples) {
+  const model = state.model;
+  if (!state.metadata || !(state.metadata.labels || []).length || !samples.length) return;
+  try {
+    const p = await conv.preview(model, new Blob([quantized]), samples, opts);
+    if (p && state.model === model) $("#report").prepend(previewView(p));
+  } catch (err) {
+    $("#report").prepend(el("p", { class: "notice" }, `No preview: ${err.message}`));
+  }
 }
 
 function cancel() {
@@ -535,7 +573,12 @@ $("#clear-samples").addEventListener("click", () => {
   $("#samples-folder").value = "";
   setSamples([]);
 });
-$("#mode").addEventListener("change", (e) => { if (e.isTrusted || !e.detail?.auto) state.modeChosen = true; updateMode(); clearResult(); });
+$("#mode").addEventListener("change", (e) => {
+  if (e.isTrusted || !e.detail?.auto) state.modeChosen = true;
+  updateMode();
+  clearResult();
+  if (state.summary && !state.loadError && !state.busy) setStatus(`Mode ${$("#mode").value}: press Quantize.`);
+});
 $("#calibration").addEventListener("change", () => { updateCalibration(); clearResult(); });
 $("#quantize").addEventListener("click", quantize);
 $("#cancel").addEventListener("click", cancel);

@@ -6,6 +6,8 @@
 //     (with shards: [statistics JSON], the shards' calibration, merged)
 //   {id, op: "wantsShards", model, files, options} → value: whether quantize would calibrate
 //   {id, op: "shard", model, files, options, shard, shards} → progress, then value: statistics JSON
+//   {id, op: "metadata", file}                      → value: the model's TFLite metadata or null
+//   {id, op: "preview", model, quantized, files, options} → value: float vs quantized top-5, or null
 //   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
 //   {op: "cancel"}                                 → cancels running and queued conversions
 // (model and files are File objects; options is a JSON string.)
@@ -66,6 +68,13 @@ async function run(msg) {
       const value = await api.quantize(await bytes(msg.model), files, msg.options, onProgress, msg.name, msg.shards);
       return { value, transfer: [value.model.buffer] };
     }
+    case "preview": {
+      const files = [];
+      for (const f of msg.files || []) files.push({ name: f.name, bytes: await bytes(f) });
+      return { value: await api.preview(await bytes(msg.model), await bytes(msg.quantized), files, msg.options) };
+    }
+    case "metadata":
+      return { value: await api.metadata(await bytes(msg.file)) };
     case "advise":
       return { value: await api.advise(await bytes(msg.model), msg.options) };
     case "wantsShards":

@@ -99,6 +99,8 @@ func (s *service) jsAPI() js.Value {
 		}, nil
 	}))
 	addAdvise(api)
+	addMetadata(api)
+	addPreview(api)
 	return api
 }
 

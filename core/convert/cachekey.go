@@ -46,7 +46,9 @@ func ResultKey(build string, model []byte, files []samples.File, o Options) stri
 // (CalibrationSettings): requests that differ in output options alone (I/O
 // types, skip lists, integer-only, ...) share their calibration.
 func CalibrationKey(build string, model []byte, files []samples.File, o Options) string {
-	settings, err := json.Marshal(o.CalibrationSettings())
+	cs := o.CalibrationSettings()
+	cs.ModelNormalization = modelNormalization(model, o)
+	settings, err := json.Marshal(cs)
 	if err != nil {
 		panic("convert: calibration settings do not encode: " + err.Error())
 	}
@@ -70,6 +72,10 @@ type CalibrationSettings struct {
 	ImageStd   float32 `json:"image_std"`
 	// VerifySplit decides which samples calibrate.
 	VerifySplit float64 `json:"verify_split,omitempty"`
+	// ModelNormalization is the model metadata's image normalization,
+	// which takes the place of ImageMean/ImageStd when the options leave
+	// them unset (set by CalibrationKey, which has the model).
+	ModelNormalization string `json:"model_normalization,omitempty"`
 }
 
 // CalibrationSettings returns o's calibration settings with the defaults

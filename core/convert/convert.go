@@ -266,6 +266,9 @@ type Report struct {
 	Verification *Verification `json:"verification,omitempty"`
 	// Fallback is present with Options.TargetSQNR (fallback.go).
 	Fallback *Fallback `json:"fallback,omitempty"`
+	// Metadata is present when the model has TFLite metadata or image
+	// samples were normalized (metadata.go).
+	Metadata *MetadataReport `json:"metadata,omitempty"`
 }
 
 // CalibrationInfo describes the samples and the calibration run.
@@ -324,6 +327,8 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	rep := &Report{Mode: req.Options.EffectiveMode(), SizeBefore: len(req.Model)}
+	meta := &MetadataReport{}
+	typesIn, typesOut := metaIOTypes(m)
 	res := &Result{Report: rep}
 	var plan *verifyPlan
 	var requant requantizer
@@ -359,7 +364,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 		// computed on the same split, which the calibration key names).
 		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0 || req.Merged) {
 			progress("reading", 0, 1)
-			if set, err = loadSamples(m, req); err != nil {
+			if set, err = loadSamples(m, req, meta); err != nil {
 				return nil, err
 			}
 			if req.Options.VerifySplit > 0 {
@@ -379,6 +384,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			if req.Merged && set != nil {
 				rep.Calibration.Sources = set.Describe()
 			}
+			cachedNormalization(m, req, meta)
 		}
 		res.Stats = stats
 		if err := ctx.Err(); err != nil {
@@ -398,8 +404,17 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	progress("writing", 0, 1)
 	if rep.Quantize != nil && rep.Quantize.Noop {
 		res.Model = append([]byte{}, req.Model...)
-	} else if res.Model, err = m.Save(); err != nil {
-		return nil, err
+	} else {
+		updateMetadata(m, typesIn, typesOut, meta)
+		if res.Model, err = m.Save(); err != nil {
+			return nil, err
+		}
+		if res.Model, err = keepFiles(req.Model, res.Model, meta); err != nil {
+			return nil, err
+		}
+	}
+	if meta.Normalization != "" || meta.Warning != "" || len(meta.Updated) > 0 || len(meta.Files) > 0 {
+		rep.Metadata = meta
 	}
 	rep.SizeAfter = len(res.Model)
 	progress("writing", 1, 1)
@@ -422,13 +437,17 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 }
 
 // loadSamples reads the calibration samples for m's first subgraph.
-func loadSamples(m *tflite.Model, req Request) (*samples.Set, error) {
+func loadSamples(m *tflite.Model, req Request, meta *MetadataReport) (*samples.Set, error) {
 	if len(m.Subgraphs) == 0 {
 		return nil, errors.New("the model has no subgraph")
 	}
 	inputs, pixels := ModelInputs(m)
-	return samples.Load(inputs, req.Calib, samples.Options{CalibCount: req.Options.CalibCount,
-		ImageMean: req.Options.ImageMean, ImageStd: req.Options.ImageStd, Uint8AsPixels: pixels})
+	so, note := sampleOptions(m, req.Options, pixels)
+	set, err := samples.Load(inputs, req.Calib, so)
+	if err == nil && hasImages(set) {
+		meta.Normalization = note
+	}
+	return set, err
 }
 
 // calibrate runs the float model on the calibration samples.

@@ -31,7 +31,7 @@ func CalibrateShard(ctx context.Context, req Request, shard, shards int) (*Stats
 	if err != nil {
 		return nil, err
 	}
-	set, err := loadSamples(m, req)
+	set, err := loadSamples(m, req, &MetadataReport{}) // the normalization a single run uses
 	if err != nil {
 		return nil, err
 	}

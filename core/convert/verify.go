@@ -72,7 +72,9 @@ func (o Options) checkVerify(verifyFiles int) error {
 // verifyFiles plans verification on the given files.
 func verifyFiles(m *tflite.Model, files []samples.File, o Options) (*verifyPlan, error) {
 	inputs, pixels := ModelInputs(m)
-	set, err := samples.Load(inputs, files, samples.Options{ImageMean: o.ImageMean, ImageStd: o.ImageStd, Uint8AsPixels: pixels})
+	so, _ := sampleOptions(m, o, pixels)
+	so.CalibCount = 0
+	set, err := samples.Load(inputs, files, so)
 	if err != nil {
 		return nil, fmt.Errorf("--verify: %w", err)
 	}

@@ -24,8 +24,8 @@ type array struct {
 	shape []int // per-sample shape, dynamic dimensions resolved
 	elems int   // elements per sample
 
-	pixels    bool // uint8 normalised as pixels (Options.Uint8AsPixels)
-	mean, std float32
+	pixels bool // uint8 normalised as pixels (Options.Uint8AsPixels)
+	norm   normalizer
 
 	// quantize: floating-point values for an integer input with a
 	// quantization (Input.Scale), quantized with scale and zp.
@@ -199,7 +199,12 @@ func fit(label string, arr *npy.Array, in Input, o Options) (*array, int, error)
 	}
 	a := &array{a: arr, t: in.Type, shape: shape, elems: numElements(shape)}
 	if o.Uint8AsPixels && arr.DType == npy.Uint8 && in.Type == fb.TensorTypeFLOAT32 {
-		a.pixels, a.mean, a.std = true, o.ImageMean, o.ImageStd
+		a.pixels, a.norm = true, newNormalizer(o)
+		if len(shape) > 0 {
+			if err := a.norm.fits(shape[len(shape)-1]); err != nil {
+				return nil, 0, fmt.Errorf("%s: %v", oneLine(label), err)
+			}
+		}
 	}
 	if in.Scale > 0 && in.Type != fb.TensorTypeFLOAT32 && arr.DType.IsFloat() {
 		a.quantize, a.scale, a.zp = true, in.Scale, in.ZeroPoint
@@ -300,7 +305,7 @@ func (a *array) sample(row int, dst []byte) {
 		switch {
 		case a.pixels:
 			for k, p := range arr.Data[off : off+a.elems] {
-				putFloat32(dst[4*k:], (float32(p)-a.mean)/a.std)
+				putFloat32(dst[4*k:], a.norm.at(k, float32(p)))
 			}
 		case arr.DType == npy.Float32:
 			copy(dst, arr.Data[off*4:(off+a.elems)*4])

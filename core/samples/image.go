@@ -23,13 +23,13 @@ const maxImagePixels = 64 << 20
 
 // imageSrc is one image file and how it maps to the input.
 type imageSrc struct {
-	data      []byte
-	format    string
-	w, h      int // the image's size
-	H, W, C   int // the sample's height, width and channels
-	shape     []int
-	t         fb.TensorType
-	mean, std float32
+	data    []byte
+	format  string
+	w, h    int // the image's size
+	H, W, C int // the sample's height, width and channels
+	shape   []int
+	t       fb.TensorType
+	norm    normalizer
 }
 
 // imageGeometry returns the height, width and channels an NHWC input takes
@@ -97,7 +97,10 @@ func loadImage(ins []Input, f File, o Options) (*source, error) {
 	if batch {
 		shape = []int{1, H, W, C}
 	}
-	s := &imageSrc{data: f.Data, format: format, w: w, h: h, H: H, W: W, C: C, shape: shape, t: in.Type, mean: o.ImageMean, std: o.ImageStd}
+	s := &imageSrc{data: f.Data, format: format, w: w, h: h, H: H, W: W, C: C, shape: shape, t: in.Type, norm: newNormalizer(o)}
+	if err := s.norm.fits(C); err != nil && in.Type == fb.TensorTypeFLOAT32 {
+		return nil, fileErr(f.Name, ins, "%v", err)
+	}
 	return &source{kind: kindImage, name: f.Name, files: 1, n: 1, img: s}, nil
 }
 
@@ -201,7 +204,7 @@ func (s *imageSrc) convert(pix []byte, dst []byte) {
 func (s *imageSrc) put(dst []byte, k int, p uint8) {
 	switch s.t {
 	case fb.TensorTypeFLOAT32:
-		putFloat32(dst[4*k:], (float32(p)-s.mean)/s.std)
+		putFloat32(dst[4*k:], s.norm.at(k, float32(p)))
 	case fb.TensorTypeINT8:
 		dst[k] = byte(int8(int(p) - 128))
 	default: // UINT8, INT16, INT32: the pixel value

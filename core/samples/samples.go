@@ -184,6 +184,10 @@ type Options struct {
 	// (p - ImageMean) / ImageStd. Both zero means the defaults 127.5 and
 	// 127.5; ImageStd zero alone means 127.5. ImageStd must be positive.
 	ImageMean, ImageStd float32
+	// ImageMeans and ImageStds, when set, take the place of ImageMean and
+	// ImageStd with a value per channel (or one for all), as a model's
+	// metadata (NormalizationOptions) gives them.
+	ImageMeans, ImageStds []float32
 	// Uint8AsPixels normalises uint8 .npy/.npz arrays fed to a FLOAT32 input
 	// like image pixels, with ImageMean and ImageStd, instead of taking their
 	// values as they are.
@@ -509,6 +513,9 @@ func (o Options) resolve() (Options, error) {
 			o.ImageMean = DefaultImageMean
 		}
 		o.ImageStd = DefaultImageStd
+	}
+	if err := checkPerChannel(o); err != nil {
+		return o, err
 	}
 	if !finite(float64(o.ImageMean)) {
 		return o, fmt.Errorf("image mean %v is not a finite number", o.ImageMean)

@@ -8,4 +8,11 @@
 // trusts its input completely (a malformed file makes it panic or allocate
 // without bound), so every buffer from outside must pass Verify before
 // tflitefb.GetRootAsModel or UnPack may see it.
+//
+// metadata_schema.fbs is TensorFlow Lite's model metadata schema (the
+// TFLITE_METADATA buffer: normalization, image properties, label files),
+// vendored unchanged from tensorflow/tflite-support
+// (tensorflow_lite_support/metadata/metadata_schema.fbs); the same
+// `go run ./scripts/genschema` (make generate) regenerates its flatc
+// package metadatafb. Package core/metadata reads and updates it.
 package schema

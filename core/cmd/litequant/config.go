@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -64,4 +65,25 @@ func applyConfig(args []string, o *convert.Options) error {
 	}
 	*o = r.Options
 	return nil
+}
+
+// writeMetadata prints what the conversion did with the model's TFLite
+// metadata: the samples' normalization (the metadata's in place of the
+// 127.5 default), the tensor metadata updated, the label files kept.
+func writeMetadata(w io.Writer, m *convert.MetadataReport) {
+	if m == nil {
+		return
+	}
+	if m.Normalization != "" {
+		fmt.Fprintf(w, "image samples: %s\n", m.Normalization)
+	}
+	for _, u := range m.Updated {
+		fmt.Fprintf(w, "metadata: %s\n", u)
+	}
+	if len(m.Files) > 0 {
+		fmt.Fprintf(w, "metadata: kept associated files %s\n", strings.Join(m.Files, ", "))
+	}
+	if m.Warning != "" {
+		fmt.Fprintf(w, "warning: metadata: %s\n", m.Warning)
+	}
 }

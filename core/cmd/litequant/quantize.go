@@ -145,6 +145,7 @@ type cliReport struct {
 	Calibration  *convert.CalibrationInfo `json:"calibration,omitempty"`
 	Verification *convert.Verification    `json:"verification,omitempty"`
 	Fallback     *convert.Fallback        `json:"fallback,omitempty"`
+	Metadata     *convert.MetadataReport  `json:"metadata,omitempty"`
 }
 
 func runQuantize(args []string, stdout io.Writer) error {
@@ -200,7 +201,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 		return err
 	}
 	if f.report != "" {
-		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification, res.Report.Fallback}, "", "  ")
+		js, err := json.MarshalIndent(cliReport{rep, res.Report.Calibration, res.Report.Verification, res.Report.Fallback, res.Report.Metadata}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -233,6 +234,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	writeMetadata(stdout, res.Report.Metadata)
 	if rep.Noop {
 		_, err = fmt.Fprintf(stdout, "wrote an unchanged copy to %s\n", f.out)
 		return err
