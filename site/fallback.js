@@ -2,8 +2,9 @@
 // as a table, and a switch per operator between integer and float that
 // quantizes again in place with float_ops (the calibration statistics come
 // from the cache: no recalibration). ui.js calls fallbackOptions when it
-// collects the options, showFallback after a conversion and resetFallback
-// when the model changes.
+// collects the options, fallbackProgress for the "fallback" phase,
+// showFallback after a conversion and resetFallback when the model
+// changes.
 
 import { el } from "./render.js";
 
@@ -28,6 +29,16 @@ export function fallbackOptions(o) {
   o.float_ops = [...chosen];
   delete o.target_sqnr;
   return o;
+}
+
+// fallbackProgress shows the "fallback" phase: re-quantizations done, of
+// at most total.
+export function fallbackProgress(p, bar, setStatus) {
+  if (p.total > 0) {
+    bar.max = p.total;
+    bar.value = p.done;
+  }
+  setStatus(`Float fallback: re-quantization ${p.done} of at most ${p.total}…`);
 }
 
 export function resetFallback() {

@@ -3,7 +3,7 @@
 
 import { Converter } from "./client.js";
 import { el, fmtBytes, fmtMs, summaryView, reportView, recentRows, verificationView } from "./render.js";
-import { fallbackOptions, showFallback, resetFallback } from "./fallback.js";
+import { fallbackOptions, showFallback, resetFallback, fallbackProgress } from "./fallback.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -196,6 +196,7 @@ const PHASES = { reading: "Reading", calibrating: "Calibrating", quantizing: "Qu
 
 function onProgress(p) {
   const bar = $("#progress");
+  if (p.phase === "fallback") return fallbackProgress(p, bar, setStatus);
   if ((p.phase === "calibrating" || p.phase === "verifying") && p.total > 0) {
     bar.max = p.total;
     bar.value = p.done;

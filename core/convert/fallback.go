@@ -151,7 +151,11 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	q := qopts
 	q.IntegerOnly = false
 	q.AllowNoop = true // every operator float: the float model
-	quiet := func(string, int, int) {}
+	// Progress counts re-quantizations (forward steps and tries back: at
+	// most 2·limit), and each verification sample repeats the count, so
+	// that the page's worker gets a turn for a cancel.
+	runs, total := 0, 2*limit
+	quiet := func(string, int, int) { progress("fallback", runs, total) }
 	for step := 1; worstSQNR(cur.ver) < target; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -160,7 +164,8 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		if !ok {
 			break
 		}
-		progress("fallback", step, limit)
+		runs++
+		progress("fallback", runs, total)
 		t0 := time.Now()
 		given[name] = true
 		fr.FloatOps = append(fr.FloatOps, name)
@@ -200,7 +205,8 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 				return err
 			}
 			fr.Tried++
-			progress("fallback", len(fr.Steps)+1, limit)
+			runs++
+			progress("fallback", runs, total)
 			t0 := time.Now()
 			trial := slices.DeleteFunc(slices.Clone(fr.FloatOps), func(n string) bool { return n == name })
 			q.FloatOps = append(slices.Clone(asked), trial...)

@@ -72,10 +72,10 @@ func TestTargetSQNRBuilt(t *testing.T) {
 	held := uniform(8, 2)
 	req := Request{Model: model, Calib: []samples.File{npyFile(t, "calib.npy", uniform(32, 1))},
 		Verify: []samples.File{npyFile(t, "held.npy", held)}}
-	var phases []string
+	var runs []int // the distinct fallback counts, in order
 	req.Progress = func(p Progress) {
-		if p.Phase == "fallback" {
-			phases = append(phases, p.Phase)
+		if p.Phase == "fallback" && (len(runs) == 0 || runs[len(runs)-1] != p.Done) {
+			runs = append(runs, p.Done)
 		}
 	}
 	cases := []struct {
@@ -93,7 +93,7 @@ func TestTargetSQNRBuilt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			phases = nil
+			runs = nil
 			req.Options = Options{Mode: Int8, TargetSQNR: tc.target}
 			res, err := Convert(context.Background(), req)
 			if err != nil {
@@ -119,8 +119,8 @@ func TestTargetSQNRBuilt(t *testing.T) {
 					forward++
 				}
 			}
-			if len(phases) != forward+fr.Tried {
-				t.Errorf("%d fallback progress calls for %d steps forward and %d tries back", len(phases), forward, fr.Tried)
+			if len(runs) != forward+fr.Tried || (len(runs) > 0 && runs[len(runs)-1] != len(runs)) {
+				t.Errorf("fallback progress counts %v for %d steps forward and %d tries back", runs, forward, fr.Tried)
 			}
 			if got := integerShare(res.Report.Quantize); math.Abs(got-tc.share) > 1e-9 {
 				t.Errorf("integer share %v, want %v", got, tc.share)
