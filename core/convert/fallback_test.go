@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -257,4 +258,27 @@ func worstOf(outs []OutputSQNR) float64 {
 		w = min(w, float64(o.SQNR))
 	}
 	return w
+}
+
+// TestTargetSQNRCancel: cancelling during the fallback stops it with the
+// context's error.
+func TestTargetSQNRCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	req := Request{Model: cancelNet(), Calib: []samples.File{npyFile(t, "calib.npy", uniform(32, 1))},
+		Verify: []samples.File{npyFile(t, "held.npy", uniform(8, 2))}, Options: Options{Mode: Int8, TargetSQNR: 30},
+		Progress: func(p Progress) {
+			if p.Phase == "fallback" {
+				calls++
+				cancel()
+			}
+		}}
+	res, err := Convert(ctx, req)
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Errorf("err = %v, result %v", err, res)
+	}
+	if calls == 0 || calls > 2 {
+		t.Errorf("%d fallback progress calls after the cancel, want it to stop at once", calls)
+	}
 }
