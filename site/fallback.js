@@ -76,12 +76,13 @@ function stepsView(f) {
 }
 
 // togglesView lists the operators that may switch: those on integer
-// kernels and those float because they were asked float.
+// kernels and those float because they were asked float or the fallback
+// chose them.
 function togglesView(report, requantize) {
   const layers = (report.verification && report.verification.layers) || [];
   const asked = new Set();
   for (const f of (report.quantize && report.quantize.float_ops) || []) {
-    if (f.tensor && /asked with --float-ops/.test(f.reason)) asked.add(f.tensor);
+    if (f.tensor && /asked with --float-ops|left float for --target-sqnr/.test(f.reason)) asked.add(f.tensor);
   }
   chosen = new Set(asked);
   const rows = [];

@@ -142,9 +142,8 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	}
 	cur := model{res.Model, rep.Quantize, rep.Verification}
 	best, bestScore := cur, worstSQNR(cur.ver)
-	asked := append([]string{}, qopts.FloatOps...)
-	given := map[string]bool{}
-	for _, n := range asked {
+	given := map[string]bool{} // float already: asked, or chosen
+	for _, n := range qopts.FloatOps {
 		given[n] = true
 	}
 	limit := rep.Quantize.IntegerOps
@@ -169,7 +168,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		t0 := time.Now()
 		given[name] = true
 		fr.FloatOps = append(fr.FloatOps, name)
-		q.FloatOps = append(append([]string{}, asked...), fr.FloatOps...)
+		q.TargetOps = slices.Clone(fr.FloatOps)
 		b, pass, err := requant(q)
 		if errors.Is(err, errAllFloat) {
 			fr.FloatOps = fr.FloatOps[:len(fr.FloatOps)-1]
@@ -209,7 +208,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 			progress("fallback", runs, total)
 			t0 := time.Now()
 			trial := slices.DeleteFunc(slices.Clone(fr.FloatOps), func(n string) bool { return n == name })
-			q.FloatOps = append(slices.Clone(asked), trial...)
+			q.TargetOps = trial
 			b, pass, err := requant(q)
 			if err != nil {
 				return fmt.Errorf("--target-sqnr: giving %q back to integer: %w", name, err)

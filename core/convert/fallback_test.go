@@ -123,6 +123,13 @@ func TestTargetSQNRBuilt(t *testing.T) {
 			if len(runs) != forward+fr.Tried || (len(runs) > 0 && runs[len(runs)-1] != len(runs)) {
 				t.Errorf("fallback progress counts %v for %d steps forward and %d tries back", runs, forward, fr.Tried)
 			}
+			var reasons []string
+			for _, f := range res.Report.Quantize.FloatOps {
+				reasons = append(reasons, f.Tensor+": "+f.Reason)
+			}
+			if want := len(tc.floatOps); len(reasons) != want || (want > 0 && reasons[0] != "h: left float for --target-sqnr") {
+				t.Errorf("report float ops %q", reasons)
+			}
 			if got := integerShare(res.Report.Quantize); math.Abs(got-tc.share) > 1e-9 {
 				t.Errorf("integer share %v, want %v", got, tc.share)
 			}
