@@ -252,14 +252,6 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	return nil
 }
 
-func describeSteps(steps []FallbackStep) string {
-	parts := make([]string, len(steps))
-	for i, s := range steps {
-		parts[i] = fmt.Sprintf("%s %q", s.Builtin, s.Operator)
-	}
-	return strings.Join(parts, ", ")
-}
-
 // floatOpNames maps the first output tensor of each operator of the float
 // model's primary subgraph to the operator's kind.
 func floatOpNames(model []byte) (map[string]string, error) {
