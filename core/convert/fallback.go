@@ -196,6 +196,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		cur = best
 		fr.FloatOps = fr.FloatOps[:fr.Best]
 	} else if len(fr.FloatOps) > 1 {
+		gaveBack := false // some operator was given back
 		// Backward pass: give back to integer every operator the target
 		// does not need, first left float first (the last one was needed:
 		// the target was missed without it).
@@ -213,7 +214,9 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 			if err != nil {
 				return fmt.Errorf("--target-sqnr: giving %q back to integer: %w", name, err)
 			}
-			v, err := verify(ctx, req.Model, b, plan, quiet)
+			// The outputs decide: no isolated view (the kept model gets
+			// it below).
+			v, err := verifyView(ctx, req.Model, b, plan, false, quiet)
 			if err != nil {
 				return err
 			}
@@ -221,10 +224,16 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 				continue
 			}
 			cur, fr.FloatOps = model{b, pass, v}, trial
+			gaveBack = true
 			fr.Steps = append(fr.Steps, FallbackStep{Operator: name, Builtin: floatOps[name], Action: "integer",
 				Outputs: outputSQNR(v), Size: len(b), IntegerShare: integerShare(pass), ElapsedMS: ms(time.Since(t0))})
 		}
 		fr.Best = len(fr.Steps)
+		if gaveBack {
+			if cur.ver, err = verify(ctx, req.Model, cur.bytes, plan, quiet); err != nil {
+				return err
+			}
+		}
 	} else {
 		fr.Best = len(fr.Steps)
 	}

@@ -137,6 +137,11 @@ func TestTargetSQNRBuilt(t *testing.T) {
 				t.Errorf("start %+v: yb should miss %g dB in int8", fr.Start, tc.target)
 			}
 			outs := res.Report.Verification.Outputs
+			for _, l := range res.Report.Verification.Layers {
+				if l.Isolated == nil {
+					t.Errorf("layer %q of the model written has no isolated figures", l.Name)
+				}
+			}
 			if worstSQNR(res.Report.Verification) < tc.target {
 				t.Errorf("outputs %+v below %g dB", outs, tc.target)
 			}
