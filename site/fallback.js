@@ -2,8 +2,9 @@
 // as a table, and a switch per operator between integer and float that
 // quantizes again in place with float_ops (the calibration statistics come
 // from the cache: no recalibration). ui.js calls fallbackOptions when it
-// collects the options, showFallback after a conversion and resetFallback
-// when the model changes.
+// collects the options, fallbackProgress for the "fallback" phase,
+// showFallback after a conversion and resetFallback when the model
+// changes.
 
 import { el } from "./render.js";
 
@@ -28,6 +29,16 @@ export function fallbackOptions(o) {
   o.float_ops = [...chosen];
   delete o.target_sqnr;
   return o;
+}
+
+// fallbackProgress shows the "fallback" phase: re-quantizations done, of
+// at most total.
+export function fallbackProgress(p, bar, setStatus) {
+  if (p.total > 0) {
+    bar.max = p.total;
+    bar.value = p.done;
+  }
+  setStatus(`Float fallback: re-quantization ${p.done} of at most ${p.total}…`);
 }
 
 export function resetFallback() {
@@ -65,12 +76,13 @@ function stepsView(f) {
 }
 
 // togglesView lists the operators that may switch: those on integer
-// kernels and those float because they were asked float.
+// kernels and those float because they were asked float or the fallback
+// chose them.
 function togglesView(report, requantize) {
   const layers = (report.verification && report.verification.layers) || [];
   const asked = new Set();
   for (const f of (report.quantize && report.quantize.float_ops) || []) {
-    if (f.tensor && /asked with --float-ops/.test(f.reason)) asked.add(f.tensor);
+    if (f.tensor && /asked with --float-ops|left float for --target-sqnr/.test(f.reason)) asked.add(f.tensor);
   }
   chosen = new Set(asked);
   const rows = [];

@@ -8,7 +8,7 @@ import { sniff, plainLoadError, alreadyQuantized, SAMPLE_EXT } from "./sniff.js"
 import { installDrop } from "./drop.js";
 import { adviceView } from "./advice.js";
 import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
-import { fallbackOptions, showFallback, resetFallback } from "./fallback.js";
+import { fallbackOptions, showFallback, resetFallback, fallbackProgress } from "./fallback.js";
 import { metadataView, setNormPlaceholders } from "./metadata.js";
 import { previewView } from "./preview.js";
 
@@ -359,6 +359,7 @@ const PHASES = { reading: "Reading", calibrating: "Calibrating", quantizing: "Qu
 
 function onProgress(p) {
   const bar = $("#progress");
+  if (p.phase === "fallback") return fallbackProgress(p, bar, setStatus);
   if ((p.phase === "calibrating" || p.phase === "verifying") && p.total > 0) {
     bar.max = p.total;
     bar.value = p.done;

@@ -223,7 +223,7 @@ func (o Options) Validate() error {
 
 // Progress is a step of a conversion, for progress bars.
 type Progress struct {
-	Phase string `json:"phase"` // reading, calibrating, quantizing, writing
+	Phase string `json:"phase"` // reading, calibrating, quantizing, writing, verifying, fallback (Done: re-quantizations)
 	Done  int    `json:"done"`
 	Total int    `json:"total"`
 }

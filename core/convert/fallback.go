@@ -142,16 +142,19 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	}
 	cur := model{res.Model, rep.Quantize, rep.Verification}
 	best, bestScore := cur, worstSQNR(cur.ver)
-	asked := append([]string{}, qopts.FloatOps...)
-	given := map[string]bool{}
-	for _, n := range asked {
+	given := map[string]bool{} // float already: asked, or chosen
+	for _, n := range qopts.FloatOps {
 		given[n] = true
 	}
 	limit := rep.Quantize.IntegerOps
 	q := qopts
 	q.IntegerOnly = false
 	q.AllowNoop = true // every operator float: the float model
-	quiet := func(string, int, int) {}
+	// Progress counts re-quantizations (forward steps and tries back: at
+	// most 2·limit), and each verification sample repeats the count, so
+	// that the page's worker gets a turn for a cancel.
+	runs, total := 0, 2*limit
+	quiet := func(string, int, int) { progress("fallback", runs, total) }
 	for step := 1; worstSQNR(cur.ver) < target; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -160,11 +163,12 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		if !ok {
 			break
 		}
-		progress("fallback", step, limit)
+		runs++
+		progress("fallback", runs, total)
 		t0 := time.Now()
 		given[name] = true
 		fr.FloatOps = append(fr.FloatOps, name)
-		q.FloatOps = append(append([]string{}, asked...), fr.FloatOps...)
+		q.TargetOps = slices.Clone(fr.FloatOps)
 		b, pass, err := requant(q)
 		if errors.Is(err, errAllFloat) {
 			fr.FloatOps = fr.FloatOps[:len(fr.FloatOps)-1]
@@ -192,6 +196,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		cur = best
 		fr.FloatOps = fr.FloatOps[:fr.Best]
 	} else if len(fr.FloatOps) > 1 {
+		gaveBack := false // some operator was given back
 		// Backward pass: give back to integer every operator the target
 		// does not need, first left float first (the last one was needed:
 		// the target was missed without it).
@@ -200,15 +205,18 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 				return err
 			}
 			fr.Tried++
-			progress("fallback", len(fr.Steps)+1, limit)
+			runs++
+			progress("fallback", runs, total)
 			t0 := time.Now()
 			trial := slices.DeleteFunc(slices.Clone(fr.FloatOps), func(n string) bool { return n == name })
-			q.FloatOps = append(slices.Clone(asked), trial...)
+			q.TargetOps = trial
 			b, pass, err := requant(q)
 			if err != nil {
 				return fmt.Errorf("--target-sqnr: giving %q back to integer: %w", name, err)
 			}
-			v, err := verify(ctx, req.Model, b, plan, quiet)
+			// The outputs decide: no isolated view (the kept model gets
+			// it below).
+			v, err := verifyView(ctx, req.Model, b, plan, false, quiet)
 			if err != nil {
 				return err
 			}
@@ -216,10 +224,16 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 				continue
 			}
 			cur, fr.FloatOps = model{b, pass, v}, trial
+			gaveBack = true
 			fr.Steps = append(fr.Steps, FallbackStep{Operator: name, Builtin: floatOps[name], Action: "integer",
 				Outputs: outputSQNR(v), Size: len(b), IntegerShare: integerShare(pass), ElapsedMS: ms(time.Since(t0))})
 		}
 		fr.Best = len(fr.Steps)
+		if gaveBack {
+			if cur.ver, err = verify(ctx, req.Model, cur.bytes, plan, quiet); err != nil {
+				return err
+			}
+		}
 	} else {
 		fr.Best = len(fr.Steps)
 	}
@@ -245,14 +259,6 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		rep.Quantize.Warnings = append(rep.Quantize.Warnings, msg)
 	}
 	return nil
-}
-
-func describeSteps(steps []FallbackStep) string {
-	parts := make([]string, len(steps))
-	for i, s := range steps {
-		parts[i] = fmt.Sprintf("%s %q", s.Builtin, s.Operator)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // floatOpNames maps the first output tensor of each operator of the float

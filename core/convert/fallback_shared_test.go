@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,7 +95,7 @@ func TestTargetSQNRShared(t *testing.T) {
 				reasons[f.Tensor] = f.Reason
 			}
 			for _, n := range fr.FloatOps {
-				if !strings.Contains(reasons[n], "asked with --float-ops") {
+				if reasons[n] != "left float for --target-sqnr" {
 					t.Errorf("%q: report reason %q", n, reasons[n])
 				}
 			}

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -72,10 +73,10 @@ func TestTargetSQNRBuilt(t *testing.T) {
 	held := uniform(8, 2)
 	req := Request{Model: model, Calib: []samples.File{npyFile(t, "calib.npy", uniform(32, 1))},
 		Verify: []samples.File{npyFile(t, "held.npy", held)}}
-	var phases []string
+	var runs []int // the distinct fallback counts, in order
 	req.Progress = func(p Progress) {
-		if p.Phase == "fallback" {
-			phases = append(phases, p.Phase)
+		if p.Phase == "fallback" && (len(runs) == 0 || runs[len(runs)-1] != p.Done) {
+			runs = append(runs, p.Done)
 		}
 	}
 	cases := []struct {
@@ -93,7 +94,7 @@ func TestTargetSQNRBuilt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			phases = nil
+			runs = nil
 			req.Options = Options{Mode: Int8, TargetSQNR: tc.target}
 			res, err := Convert(context.Background(), req)
 			if err != nil {
@@ -119,8 +120,15 @@ func TestTargetSQNRBuilt(t *testing.T) {
 					forward++
 				}
 			}
-			if len(phases) != forward+fr.Tried {
-				t.Errorf("%d fallback progress calls for %d steps forward and %d tries back", len(phases), forward, fr.Tried)
+			if len(runs) != forward+fr.Tried || (len(runs) > 0 && runs[len(runs)-1] != len(runs)) {
+				t.Errorf("fallback progress counts %v for %d steps forward and %d tries back", runs, forward, fr.Tried)
+			}
+			var reasons []string
+			for _, f := range res.Report.Quantize.FloatOps {
+				reasons = append(reasons, f.Tensor+": "+f.Reason)
+			}
+			if want := len(tc.floatOps); len(reasons) != want || (want > 0 && reasons[0] != "h: left float for --target-sqnr") {
+				t.Errorf("report float ops %q", reasons)
 			}
 			if got := integerShare(res.Report.Quantize); math.Abs(got-tc.share) > 1e-9 {
 				t.Errorf("integer share %v, want %v", got, tc.share)
@@ -129,6 +137,11 @@ func TestTargetSQNRBuilt(t *testing.T) {
 				t.Errorf("start %+v: yb should miss %g dB in int8", fr.Start, tc.target)
 			}
 			outs := res.Report.Verification.Outputs
+			for _, l := range res.Report.Verification.Layers {
+				if l.Isolated == nil {
+					t.Errorf("layer %q of the model written has no isolated figures", l.Name)
+				}
+			}
 			if worstSQNR(res.Report.Verification) < tc.target {
 				t.Errorf("outputs %+v below %g dB", outs, tc.target)
 			}
@@ -257,4 +270,27 @@ func worstOf(outs []OutputSQNR) float64 {
 		w = min(w, float64(o.SQNR))
 	}
 	return w
+}
+
+// TestTargetSQNRCancel: cancelling during the fallback stops it with the
+// context's error.
+func TestTargetSQNRCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	req := Request{Model: cancelNet(), Calib: []samples.File{npyFile(t, "calib.npy", uniform(32, 1))},
+		Verify: []samples.File{npyFile(t, "held.npy", uniform(8, 2))}, Options: Options{Mode: Int8, TargetSQNR: 30},
+		Progress: func(p Progress) {
+			if p.Phase == "fallback" {
+				calls++
+				cancel()
+			}
+		}}
+	res, err := Convert(ctx, req)
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Errorf("err = %v, result %v", err, res)
+	}
+	if calls == 0 || calls > 2 {
+		t.Errorf("%d fallback progress calls after the cancel, want it to stop at once", calls)
+	}
 }

@@ -161,6 +161,13 @@ func (r *randomSource) SampleTo(i int, dst [][]byte) ([][]byte, error) {
 // verify runs the plan on the float model's and the quantized model's
 // bytes.
 func verify(ctx context.Context, floatModel, quantModel []byte, plan *verifyPlan, progress func(string, int, int)) (*Verification, error) {
+	return verifyView(ctx, floatModel, quantModel, plan, true, progress)
+}
+
+// verifyView is verify with or without the isolated view (outputs and
+// accumulated figures only: one run of the quantized model less per
+// sample).
+func verifyView(ctx context.Context, floatModel, quantModel []byte, plan *verifyPlan, isolated bool, progress func(string, int, int)) (*Verification, error) {
 	v := &Verification{Samples: plan.set.Len(), Source: plan.source}
 	fm, err := tflite.Load(floatModel)
 	if err != nil {
@@ -171,7 +178,7 @@ func verify(ctx context.Context, floatModel, quantModel []byte, plan *verifyPlan
 		return nil, err
 	}
 	progress("verifying", 0, plan.set.Len())
-	rep, err := compare.Run(ctx, fm, qm, plan.set, compare.Options{Isolated: true, Progress: func(done, total int) { progress("verifying", done, total) }})
+	rep, err := compare.Run(ctx, fm, qm, plan.set, compare.Options{Isolated: isolated, Progress: func(done, total int) { progress("verifying", done, total) }})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

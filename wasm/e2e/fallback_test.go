@@ -78,6 +78,8 @@ func TestFallbackPage(t *testing.T) {
 	b.upload("#samples", calib)
 	b.set("#verify", true)
 	b.set("#target-sqnr", "30")
+	eval[bool](b, `(() => { window.statuses = []; new MutationObserver(() => window.statuses.push(document.querySelector("#status").textContent))
+		.observe(document.querySelector("#status"), {childList: true, characterData: true, subtree: true}); return true })()`)
 	st, _ := b.quantize(2 * time.Minute)
 	if st.Kind != "done" {
 		t.Fatalf("status %q (%s)", st.Text, st.Kind)
@@ -86,6 +88,10 @@ func TestFallbackPage(t *testing.T) {
 	want := []string{"left float FULLY_CONNECTED yb", "left float FULLY_CONNECTED ya", "left float FULLY_CONNECTED h", "back to integer FULLY_CONNECTED ya"}
 	if strings.Join(steps, "; ") != strings.Join(want, "; ") {
 		t.Errorf("steps on the page %q, want %q", steps, want)
+	}
+	// Forward 3, then 2 tries back (1 given back): 5 re-quantizations, of at most 2·3.
+	if shown := eval[[]string](b, `window.statuses.filter((s) => s.startsWith("Float fallback"))`); len(shown) == 0 || shown[len(shown)-1] != "Float fallback: re-quantization 5 of at most 6…" {
+		t.Errorf("fallback progress on the page: %q", shown)
 	}
 	got, _ := b.download()
 	native, _ := nativeConvert(t, model, []string{calib}, convert.Options{Mode: convert.Int8, VerifySplit: 0.125, TargetSQNR: 30})

@@ -87,7 +87,7 @@ func TestProgressLineFallback(t *testing.T) {
 	update, done := progressLine(&b)
 	update(convert.Progress{Phase: "fallback", Done: 3, Total: 30})
 	done()
-	if want := "\r\033[Kfallback: step 3 (at most 30)\r\033[K"; b.String() != want {
+	if want := "\r\033[Kfallback: re-quantization 3 (at most 30)\r\033[K"; b.String() != want {
 		t.Errorf("progress output %q, want %q", b.String(), want)
 	}
 }

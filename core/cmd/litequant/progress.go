@@ -40,7 +40,7 @@ func progressLine(w io.Writer) (update func(convert.Progress), done func()) {
 		if counted {
 			msg = fmt.Sprintf("%s %d/%d samples", p.Phase, p.Done, p.Total)
 		} else if p.Phase == "fallback" {
-			msg = fmt.Sprintf("fallback: step %d (at most %d)", p.Done, p.Total)
+			msg = fmt.Sprintf("fallback: re-quantization %d (at most %d)", p.Done, p.Total)
 		}
 		fmt.Fprintf(w, "\r\033[K%s", msg)
 		shown = true

@@ -68,8 +68,9 @@ type fullPlan struct {
 	// weightReaders counts the quantized operators reading each weight
 	// buffer.
 	weightReaders map[uint32]int
-	// floatOps are the operators Options.FloatOps names.
-	floatOps map[opKey]bool
+	// floatOps are the operators Options.FloatOps and TargetOps name,
+	// with the reason.
+	floatOps map[opKey]string
 }
 
 // Full applies full-integer quantization to m in place, as TensorFlow's

@@ -66,8 +66,8 @@ func (p *fullPlan) classify(f *fullSG, oi int) {
 		f.why[oi] = []string{fmt.Sprintf("subgraph %d was not calibrated", f.si)}
 		return
 	}
-	if p.floatOps[opKey{f.si, oi}] {
-		why = append(why, "asked with --float-ops")
+	if reason := p.floatOps[opKey{f.si, oi}]; reason != "" {
+		why = append(why, reason)
 	}
 	if p.opts.skipsOp(code) {
 		why = append(why, "--skip-ops")

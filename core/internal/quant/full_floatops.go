@@ -4,6 +4,7 @@ package quant
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	fb "litequant/core/schema/tflitefb"
@@ -18,29 +19,33 @@ func firstOutput(sg *fb.SubGraphT, op *fb.OperatorT) string {
 	return sg.Tensors[op.Outputs[0]].Name
 }
 
-// resolveFloatOps finds the operators Options.FloatOps names (in every
-// subgraph: a name may stand for operators of several). A name no
-// operator writes first is an error naming them all.
+// resolveFloatOps finds the operators Options.FloatOps and TargetOps name
+// (in every subgraph: a name may stand for operators of several). A name
+// no operator writes first is an error naming them all.
 func (p *fullPlan) resolveFloatOps() error {
-	if len(p.opts.FloatOps) == 0 {
+	if len(p.opts.FloatOps)+len(p.opts.TargetOps) == 0 {
 		return nil
 	}
-	want := map[string]bool{}
-	for _, n := range p.opts.FloatOps {
-		want[n] = true
+	want := map[string]string{}
+	for _, n := range p.opts.TargetOps {
+		want[n] = "left float for --target-sqnr"
 	}
-	p.floatOps = map[opKey]bool{}
+	for _, n := range p.opts.FloatOps {
+		want[n] = "asked with --float-ops"
+	}
+	p.floatOps = map[opKey]string{}
 	found := map[string]bool{}
 	for si, info := range p.g.sgs {
 		for oi, op := range info.sg.Operators {
-			if n := firstOutput(info.sg, op); want[n] {
-				p.floatOps[opKey{si, oi}] = true
+			n := firstOutput(info.sg, op)
+			if reason, ok := want[n]; ok {
+				p.floatOps[opKey{si, oi}] = reason
 				found[n] = true
 			}
 		}
 	}
 	var unknown []string
-	for _, n := range p.opts.FloatOps {
+	for _, n := range append(slices.Clone(p.opts.FloatOps), p.opts.TargetOps...) {
 		if !found[n] {
 			unknown = append(unknown, fmt.Sprintf("%q", n))
 			found[n] = true // named once

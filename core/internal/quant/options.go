@@ -55,6 +55,9 @@ type Options struct {
 	// the float fallback of --target-sqnr). A name no operator writes is
 	// an error.
 	FloatOps []string
+	// TargetOps are more operators kept float the same way, those the
+	// float fallback of --target-sqnr chose (the report says so).
+	TargetOps []string
 }
 
 // InputStat is one --input-stats: the mean and standard deviation the
