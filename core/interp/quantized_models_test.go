@@ -98,7 +98,6 @@ var qmKnown = map[string]string{
 	"single_select.tflite/uint8":                "QUANTIZE requantization: elements 1 step apart",
 	"single_select_v2.tflite/int8-io":           "QUANTIZE requantization: elements 1 step apart",
 	"single_select_v2.tflite/uint8":             "QUANTIZE requantization: elements 1 step apart",
-	"trained_lstm_int8.tflite":                  "missing: UNIDIRECTIONAL_SEQUENCE_LSTM has no int8 kernel in litequant's interpreter yet",
 }
 
 // qmCompareKnown checks a qmKnown case: close to the runtime but not
