@@ -82,6 +82,8 @@ type hlstmState struct {
 	proj             *hlstmMat
 	projBias         []float32
 	act              func(float32) float32
+	buf              []float32 // the four gates and o·act(c) of one step
+	q                []int8    // one quantized row
 }
 
 func prepareHybridLSTM(n *node) error {
@@ -180,6 +182,8 @@ func prepareHybridLSTM(n *node) error {
 		}
 		s.projBias = t.F32()
 	}
+	s.buf = make([]float32, 5*s.nCell)
+	s.q = make([]int8, max(s.nIn, s.nOut, s.nCell))
 	n.state = s
 	return nil
 }
@@ -208,12 +212,10 @@ func evalHybridLSTM(n *node) error {
 	}
 	xv, h, c, ov := x.F32(), hState.F32(), cState.F32(), out.F32()
 	var gates [4][]float32
-	buf := make([]float32, 5*nc)
 	for g := range gates {
-		gates[g] = buf[g*nc : (g+1)*nc]
+		gates[g] = s.buf[g*nc : (g+1)*nc]
 	}
-	hbuf := buf[4*nc:]
-	q := make([]int8, max(ni, no, nc))
+	hbuf, q := s.buf[4*nc:], s.q
 	asym := s.opts.AsymmetricQuantizeInputs
 	noAct := s.opts.FusedActivationFunction == fb.ActivationFunctionTypeNONE
 	clip, projClip := s.opts.CellClip, s.opts.ProjClip

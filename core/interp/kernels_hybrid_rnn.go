@@ -36,6 +36,7 @@ type hrnnState struct {
 	w, r                 *hlstmMat
 	bias                 []float32
 	act                  func(float32) float32
+	q                    []int8 // one quantized row
 }
 
 func prepareHybridRNN(n *node) error {
@@ -80,6 +81,7 @@ func prepareHybridRNN(n *node) error {
 	if !isF32(h) || !isF32(n.outputs[0]) {
 		return unsupportedf("hidden state and output must be FLOAT32")
 	}
+	s.q = make([]int8, max(s.nIn, s.units))
 	n.state = s
 	return nil
 }
@@ -109,7 +111,7 @@ func evalHybridRNN(n *node) error {
 	}
 	out := n.output(0, shape)
 	xv, hv, ov := x.F32(), h.F32(), out.F32()
-	q := make([]int8, max(s.nIn, u))
+	q := s.q
 	for t := range steps {
 		for b := range batch {
 			row := b*steps + t

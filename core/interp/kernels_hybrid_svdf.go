@@ -34,6 +34,8 @@ type hsvdfState struct {
 	timeW                             []float32
 	bias                              []float32
 	act                               func(float32) float32
+	q                                 []int8    // one quantized row
+	scratch                           []float32 // one row's filter values
 }
 
 func prepareHybridSVDF(n *node) error {
@@ -78,6 +80,7 @@ func prepareHybridSVDF(n *node) error {
 	if !isF32(st) || !isF32(n.outputs[0]) {
 		return unsupportedf("activation state and output must be FLOAT32")
 	}
+	s.q, s.scratch = make([]int8, s.nIn), make([]float32, s.filters)
 	n.state = s
 	return nil
 }
@@ -98,8 +101,7 @@ func evalHybridSVDF(n *node) error {
 	if len(sv) > 0 {
 		copy(sv, sv[1:])
 	}
-	q := make([]int8, s.nIn)
-	scratch := make([]float32, f)
+	q, scratch := s.q, s.scratch
 	for b := range batch {
 		clear(scratch)
 		sc, zp := hybridQuantizeRow(q, xv[b*s.nIn:(b+1)*s.nIn], s.asym)

@@ -38,6 +38,7 @@ type iqLogSoftmaxState struct {
 	outZ      int32
 	offset    int32 // 128 for int8: values read as unsigned
 	lo, hi    int32
+	src, dst  []int32 // one row, grown as needed
 }
 
 func prepareIntLogSoftmax(n *node) error {
@@ -87,8 +88,10 @@ func evalIntLogSoftmax(n *node) error {
 	if depth == 0 {
 		return nil
 	}
-	src := make([]int32, depth)
-	dst := make([]int32, depth)
+	if cap(st.src) < depth {
+		st.src, st.dst = make([]int32, depth), make([]int32, depth)
+	}
+	src, dst := st.src[:depth], st.dst[:depth]
 	rows := in.NumElements() / depth
 	for r := range rows {
 		switch in.Type {

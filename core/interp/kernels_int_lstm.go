@@ -57,6 +57,7 @@ type ilstmState struct {
 	hidS             int
 	hidZP            int32
 	inZP, outZP      int32
+	buf              []int32 // the four gates of one step
 }
 
 func prepareILSTM(n *node) error {
@@ -119,6 +120,7 @@ func prepareILSTM(n *node) error {
 		return fmt.Errorf("weights must have rank 2, got %v and %v", wo.Shape, ro.Shape)
 	}
 	s.nCell, s.nIn, s.nOut = wo.Shape[0], wo.Shape[1], ro.Shape[1]
+	s.buf = make([]int32, 4*s.nCell)
 	if s.nOut != s.nCell {
 		return fmt.Errorf("without projection the output size %d must equal the cell size %d", s.nOut, s.nCell)
 	}
@@ -242,9 +244,8 @@ func evalILSTM(n *node) error {
 	}
 	xv, h, c, ov := x.I8(), hState.I8(), cState.I16(), out.I8()
 	var gates [4][]int32
-	buf := make([]int32, 4*nc)
 	for g := range gates {
-		gates[g] = buf[g*nc : (g+1)*nc]
+		gates[g] = s.buf[g*nc : (g+1)*nc]
 	}
 	cellBits := 15 + s.cellLog2 // integer bits of the cell state
 	for t := range steps {
