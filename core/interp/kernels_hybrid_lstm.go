@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"slices"
 
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -53,7 +54,7 @@ func newHLSTMMat(t *Tensor, rows, cols int, what string) (*hlstmMat, error) {
 	if !t.IsConst() {
 		return nil, unsupportedf("non-constant %s", what)
 	}
-	if !sameShape(t.Shape, []int{rows, cols}) && !(cols == 1 && sameShape(t.Shape, []int{rows})) {
+	if !slices.Equal(t.Shape, []int{rows, cols}) && !(cols == 1 && slices.Equal(t.Shape, []int{rows})) {
 		return nil, fmt.Errorf("%s has shape %v, want [%d %d]", what, t.Shape, rows, cols)
 	}
 	w := t.I8()

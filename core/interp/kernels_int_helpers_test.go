@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"litequant/core/modelbuild"
@@ -122,7 +123,7 @@ func qtCompareGroups(t *testing.T, cases []qtCase) {
 
 // qtDiff describes how got differs from the runtime's want, or "".
 func qtDiff(got, want *npy.Array) string {
-	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Sprintf("%s%v, runtime gives %s%v", got.DType, got.Shape, want.DType, want.Shape)
 	}
 	g, w := qtInts(got), qtInts(want)

@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -169,7 +170,7 @@ func (s *ilstmState) prepareGate(n *node, g int, xq, hq tensorQ, gateScale float
 	if w.Type != fb.TensorTypeINT8 || r.Type != fb.TensorTypeINT8 || b.Type != fb.TensorTypeINT32 {
 		return nil, unsupportedf("weights %s and %s with bias %s (want INT8, INT8, INT32)", tflite.TypeName(w.Type), tflite.TypeName(r.Type), tflite.TypeName(b.Type))
 	}
-	if !sameShape(w.Shape, []int{s.nCell, s.nIn}) || !sameShape(r.Shape, []int{s.nCell, s.nOut}) || !sameShape(b.Shape, []int{s.nCell}) {
+	if !slices.Equal(w.Shape, []int{s.nCell, s.nIn}) || !slices.Equal(r.Shape, []int{s.nCell, s.nOut}) || !slices.Equal(b.Shape, []int{s.nCell}) {
 		return nil, fmt.Errorf("shapes %v, %v, %v, want [%d %d], [%d %d], [%d]", w.Shape, r.Shape, b.Shape, s.nCell, s.nIn, s.nCell, s.nOut, s.nCell)
 	}
 	wq, err := tensorQOf(w, "input weights")

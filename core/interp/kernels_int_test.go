@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"litequant/core/modelbuild"
@@ -138,7 +139,7 @@ func iqDiff(got, want *npy.Array) string {
 	if got.DType != want.DType {
 		return fmt.Sprintf("dtype %s, runtime gives %s", got.DType, want.DType)
 	}
-	if !sameShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Sprintf("shape %v, runtime gives %v", got.Shape, want.Shape)
 	}
 	g, w := iqInts(got), iqInts(want)
