@@ -137,7 +137,7 @@ func ilstmCompareStateful(t *testing.T, model []byte, samples *npy.Array) {
 		t.Fatalf("%d output bytes, runtime %d", len(got), len(want.Data))
 	}
 	g := &npy.Array{DType: npy.Int8, Shape: want.Shape, Data: got}
-	t.Errorf("output: %s", qtDiff(g, want))
+	t.Errorf("output: %s", iqDiff(g, want))
 }
 
 func TestIntLSTMRuntime(t *testing.T) {
