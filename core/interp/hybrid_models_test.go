@@ -42,9 +42,7 @@ var hybridKnown = map[string]float64{
 
 // hybridMissing are conversions whose operators have no kernel yet: the
 // test checks that the Go interpreter still refuses them.
-var hybridMissing = map[string]string{
-	"dynamic-all/trained_lstm.tflite": "no hybrid UNIDIRECTIONAL_SEQUENCE_LSTM kernel yet",
-}
+var hybridMissing = map[string]string{}
 
 // TestSharedHybridModels quantizes every float model in ../shared with
 // litequant in dynamic mode (hybrid operators reading INT8 weights, the

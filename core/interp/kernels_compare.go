@@ -3,6 +3,7 @@ package interp
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -91,12 +92,12 @@ func evalSelectV1(n *node) error {
 	if err != nil {
 		return err
 	}
-	if !sameShape(x.Shape, y.Shape) {
+	if !slices.Equal(x.Shape, y.Shape) {
 		return fmt.Errorf("values have shapes %v and %v; SELECT needs equal shapes", x.Shape, y.Shape)
 	}
 	nc, nx := c.NumElements(), x.NumElements()
 	switch {
-	case sameShape(c.Shape, x.Shape), nc == 1 && nx == 1:
+	case slices.Equal(c.Shape, x.Shape), nc == 1 && nx == 1:
 		out := n.output(0, x.Shape)
 		selElementwise(out.Data, c.Bool(), x.Data, y.Data, x.ElemSize())
 	case len(c.Shape) == 0 || len(c.Shape) == 1 && len(x.Shape) >= 1 && c.Shape[0] == x.Shape[0]:

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -387,7 +388,7 @@ func TestConv2DReference(t *testing.T) {
 		x, _ := cs.inputs[0].Float32s()
 		want := convRef(c, x, w, bias)
 		g, _ := got[0].Float32s()
-		if !sameShape(got[0].Shape, c.outShape()) {
+		if !slices.Equal(got[0].Shape, c.outShape()) {
 			t.Fatalf("%s: shape %v, want %v", c, got[0].Shape, c.outShape())
 		}
 		cvtClose(t, c.String(), g, want, 1e-4)
@@ -718,7 +719,7 @@ func TestDepthwiseConv2DReference(t *testing.T) {
 			bias = cvtConstF32(m, 2)
 		}
 		x, _ := cs.inputs[0].Float32s()
-		if !sameShape(got[0].Shape, c.outShape()) {
+		if !slices.Equal(got[0].Shape, c.outShape()) {
 			t.Fatalf("%s: shape %v, want %v", c, got[0].Shape, c.outShape())
 		}
 		g, _ := got[0].Float32s()

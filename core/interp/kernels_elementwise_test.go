@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -340,7 +341,7 @@ func ktF32s(t *Tensor) []float32 { return append([]float32{}, t.F32()...) }
 
 func ktCheckF32(t *testing.T, got *Tensor, shape []int, want []float32) {
 	t.Helper()
-	if got.Type != fb.TensorTypeFLOAT32 || !sameShape(got.Shape, shape) {
+	if got.Type != fb.TensorTypeFLOAT32 || !slices.Equal(got.Shape, shape) {
 		t.Fatalf("got %s%v, want FLOAT32%v", tflite.TypeName(got.Type), got.Shape, shape)
 	}
 	g := got.F32()
@@ -354,7 +355,7 @@ func ktCheckF32(t *testing.T, got *Tensor, shape []int, want []float32) {
 
 func ktCheckI32(t *testing.T, got *Tensor, shape []int, want []int32) {
 	t.Helper()
-	if got.Type != fb.TensorTypeINT32 || !sameShape(got.Shape, shape) {
+	if got.Type != fb.TensorTypeINT32 || !slices.Equal(got.Shape, shape) {
 		t.Fatalf("got %s%v, want INT32%v", tflite.TypeName(got.Type), got.Shape, shape)
 	}
 	g := got.I32()

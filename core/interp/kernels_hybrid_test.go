@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"litequant/core/modelbuild"
@@ -25,7 +26,7 @@ func maxRelDiff(got, want *npy.Array) (float64, string) {
 	if got.DType != want.DType {
 		return 0, fmt.Sprintf("dtype %s, runtime gives %s", got.DType, want.DType)
 	}
-	if !sameShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return 0, fmt.Sprintf("shape %v, runtime gives %v", got.Shape, want.Shape)
 	}
 	g, err := got.Float64s()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -299,7 +300,7 @@ func evalIntPrelu(n *node) error {
 	if err != nil {
 		return err
 	}
-	if !sameShape(shape, in.Shape) {
+	if !slices.Equal(shape, in.Shape) {
 		return fmt.Errorf("alpha %v does not broadcast to the input's shape %v", al.Shape, in.Shape)
 	}
 	st.ew.plan.init(shape, in.Shape, al.Shape)

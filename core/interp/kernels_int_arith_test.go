@@ -85,7 +85,7 @@ func qtBinaryCases(code fb.BuiltinOperator, version int32, typ fb.TensorType, sc
 				case fb.BuiltinOperatorMUL:
 					opts = &fb.MulOptionsT{FusedActivationFunction: act}
 				}
-				op := ktSpec(code, opts, []ktT{qtT(typ, sc.a, zp[0], sp[0]...), qtT(typ, sc.b, zp[1], sp[1]...)}, qtT(typ, sc.o, zp[2], out...))
+				op := ktSpec(code, opts, []ktT{iqT(typ, sc.a, zp[0], sp[0]...), iqT(typ, sc.b, zp[1], sp[1]...)}, iqT(typ, sc.o, zp[2], out...))
 				op.version = version
 				name := fmt.Sprintf("%s_%s_s%d_zp%d_%s_%s+%s", fb.EnumNamesBuiltinOperator[code], qtTypeName(typ), si, zi,
 					fb.EnumNamesActivationFunctionType[act], ktShapeName(sp[0]), ktShapeName(sp[1]))
@@ -131,7 +131,7 @@ func qtAllPairs(code fb.BuiltinOperator, version int32, typ fb.TensorType, sc qt
 		case fb.BuiltinOperatorMUL:
 			opts = &fb.MulOptionsT{FusedActivationFunction: act}
 		}
-		op := ktSpec(code, opts, []ktT{qtT(typ, sc.a, zp[0], 256, 1), qtT(typ, sc.b, zp[1], 1, 256)}, qtT(typ, sc.o, zp[2], 256, 256))
+		op := ktSpec(code, opts, []ktT{iqT(typ, sc.a, zp[0], 256, 1), iqT(typ, sc.b, zp[1], 1, 256)}, iqT(typ, sc.o, zp[2], 256, 256))
 		op.version = version
 		name := fmt.Sprintf("%s_%s_s%d_zp%d_%s_all_pairs", fb.EnumNamesBuiltinOperator[code], qtTypeName(typ), si, zi, fb.EnumNamesActivationFunctionType[act])
 		cases = append(cases, qtCase{name: name, op: op, inputs: []*npy.Array{arr(256, 1), arr(1, 256)}})
@@ -182,7 +182,7 @@ func TestIntMaximumMinimum(t *testing.T) {
 		}{{fb.TensorTypeINT8, 2, -3}, {fb.TensorTypeUINT8, 1, 128}, {fb.TensorTypeINT16, 4, 0}} {
 			for _, sp := range qtShapePairs {
 				out := ktBroadcast(sp[0], sp[1])
-				op := ktSpec(code, nil, []ktT{qtT(c.typ, 0.05, c.zp, sp[0]...), qtT(c.typ, 0.05, c.zp, sp[1]...)}, qtT(c.typ, 0.05, c.zp, out...))
+				op := ktSpec(code, nil, []ktT{iqT(c.typ, 0.05, c.zp, sp[0]...), iqT(c.typ, 0.05, c.zp, sp[1]...)}, iqT(c.typ, 0.05, c.zp, out...))
 				op.version = c.version
 				cases = append(cases, qtCase{name: fmt.Sprintf("%s_%s_%s+%s", fb.EnumNamesBuiltinOperator[code], qtTypeName(c.typ), ktShapeName(sp[0]), ktShapeName(sp[1])),
 					op: op, inputs: []*npy.Array{qtRand(r, c.typ, sp[0]...), qtRand(r, c.typ, sp[1]...)}})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"litequant/core/modelbuild"
@@ -275,7 +276,7 @@ func icCompare(t *testing.T, cases []ktCase) {
 
 // icDiff describes how integer array got differs from want, or "".
 func icDiff(got, want *npy.Array) string {
-	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Sprintf("%s %v, runtime gives %s %v", got.DType, got.Shape, want.DType, want.Shape)
 	}
 	g, _ := got.Float64s()

@@ -16,17 +16,14 @@ import (
 // Helpers of the integer-kernel tests (kernels_int_*_test.go, prefix qt):
 // single quantized operators merged into models, run in the Go interpreter
 // and in the real runtime, integer outputs compared element by element.
+// Tensors, values and differences use kernels_int_test.go's iqT, iqInts
+// and iqDiff.
 
 // qtCase is one quantized operator and its inputs.
 type qtCase struct {
 	name   string
 	op     *ktOp
 	inputs []*npy.Array
-}
-
-// qtT is an activation tensor of type typ with one scale and zero point.
-func qtT(typ fb.TensorType, scale float32, zp int64, shape ...int) ktT {
-	return ktQuant(ktIn(typ, shape...), []float32{scale}, []int64{zp}, 0)
 }
 
 // qtRand draws values over the whole range of typ.
@@ -38,26 +35,6 @@ func qtRand(r *rand.Rand, typ fb.TensorType, shape ...int) *npy.Array {
 		return ktU8(r, 0, 255, shape...)
 	}
 	return ktI16(r, -32768, 32767, shape...)
-}
-
-// qtInts returns an integer array's values.
-func qtInts(a *npy.Array) []int64 {
-	var out []int64
-	switch a.DType {
-	case npy.Int8:
-		for _, b := range a.Data {
-			out = append(out, int64(int8(b)))
-		}
-	case npy.Uint8:
-		for _, b := range a.Data {
-			out = append(out, int64(b))
-		}
-	case npy.Int16:
-		for i := 0; i+1 < len(a.Data); i += 2 {
-			out = append(out, int64(int16(uint16(a.Data[i])|uint16(a.Data[i+1])<<8)))
-		}
-	}
-	return out
 }
 
 // qtGroup is how many cases share one model (one runtime process).
@@ -112,37 +89,12 @@ func qtCompareGroups(t *testing.T, cases []qtCase) {
 				t.Fatalf("real runtime: %v", err)
 			}
 			for i, c := range group {
-				if msg := qtDiff(got[i], res.Outputs[i]); msg != "" {
+				if msg := iqDiff(got[i], res.Outputs[i]); msg != "" {
 					t.Errorf("%s: %s", c.name, msg)
 				}
 			}
 		})
 	}
-}
-
-// qtDiff describes how got differs from the runtime's want, or "".
-func qtDiff(got, want *npy.Array) string {
-	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
-		return fmt.Sprintf("%s%v, runtime gives %s%v", got.DType, got.Shape, want.DType, want.Shape)
-	}
-	g, w := qtInts(got), qtInts(want)
-	count, worst, at := 0, int64(0), -1
-	for i := range w {
-		d := g[i] - w[i]
-		if d < 0 {
-			d = -d
-		}
-		if d != 0 {
-			count++
-			if d > worst {
-				worst, at = d, i
-			}
-		}
-	}
-	if count == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d of %d elements differ, max |difference| %d (element %d: %d, runtime %d)", count, len(w), worst, at, g[at], w[at])
 }
 
 // qtTypeName names a type in case names.

@@ -13,9 +13,11 @@ import (
 // Integer kernels of the activations with fixed output parameters that
 // TensorFlow Lite evaluates through lookup tables: LOGISTIC and TANH
 // (int8/uint8: a 256-entry table of the float function; int16: the
-// interpolated 256-entry sigmoid table) and SOFTMAX (int8/uint8: a float
-// table of exponentials; int16: interpolated int16 tables of exp and
-// 1/(1+x)).
+// interpolated 256-entry sigmoid table, except at the power-of-two input
+// scales where the runtime runs gemmlowp's fixed-point functions,
+// fixedpoint_gemmlowp.go: LOGISTIC at 2^-12, TANH at 2^-12 and 2^-11) and
+// SOFTMAX (int8/uint8: a float table of exponentials; int16: interpolated
+// int16 tables of exp and 1/(1+x)).
 
 // iqFloatTable builds the 8-bit table of the runtime's PopulateLookupTable:
 // each input value dequantized in float32, transformed, divided by the
@@ -53,6 +55,9 @@ func iqLog2(x float32) (int, bool) {
 // 0, output scale 2^-15) and returns the input multiplier and shift that
 // bring the input to the sigmoid table's scale of 1/(3·4096), as the
 // runtime's Prepare computes them for a scale that is not a power of two.
+// For an input scale 2^(s-12) with s among potShifts, where the runtime
+// runs gemmlowp's fixed-point function instead of the table, it returns
+// mult 0 and shift s.
 func iq16Activation(in, out *Tensor, potShifts ...int) (mult int32, shift int, err error) {
 	inS, inZ, err := iqParams(in)
 	if err != nil {
@@ -71,9 +76,7 @@ func iq16Activation(in, out *Tensor, potShifts ...int) (mult int32, shift int, e
 	if l, ok := iqLog2(inS); ok {
 		for _, s := range potShifts {
 			if 12+l == s {
-				// The runtime runs gemmlowp's fixed-point logistic/tanh
-				// for these scales instead of the table.
-				return 0, 0, unsupportedf("int16 input scale 2^%d (the runtime's fixed-point path, not implemented)", l)
+				return 0, s, nil
 			}
 		}
 	}
@@ -150,6 +153,10 @@ func iqLogistic(n *node, in, out *Tensor) (iqFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		if m == 0 {
+			// Input scale 2^-12: the input is gemmlowp's Q3.12.
+			return func(x int32) int32 { return fp16.logistic(x, 3) }, nil
+		}
 		return iqLogistic16(m, s), nil
 	}
 	return iqFloatTable(in, out, iqSigmoidF)
@@ -160,6 +167,11 @@ func iqTanh(n *node, in, out *Tensor) (iqFn, error) {
 		m, s, err := iq16Activation(in, out, 0, 1)
 		if err != nil {
 			return nil, err
+		}
+		if m == 0 {
+			// Input scale 2^-12 or 2^-11: the input (doubled, saturating,
+			// at 2^-11) is gemmlowp's Q3.12.
+			return func(x int32) int32 { return fp16.tanh(fp16.mulPOT(x, s), 3) }, nil
 		}
 		return iqTanh16(m, s), nil
 	}

@@ -39,7 +39,7 @@ func TestIntLogisticTanh(t *testing.T) {
 			}{{0.05, iqZero(typ, 0)}, {0.1, iqZero(typ, 17)}, {0.0173, iqZero(typ, -40)}, {0.3, iqZero(typ, 100)}}
 			if typ == fb.TensorTypeINT16 {
 				ins = ins[:0]
-				for _, s := range []float32{0.0003, 0.001, 1.1 / 4096, 0.9 / 4096, 0.00002, 0.0049} {
+				for _, s := range []float32{0.0003, 0.001, 1.1 / 4096, 0.9 / 4096, 0.00002, 0.0049, 1.0 / 4096, 1.0 / 2048, 1.0 / 1024, 1.0 / 8192} {
 					ins = append(ins, struct {
 						s float32
 						z int64
@@ -149,4 +149,27 @@ func runtimeRun(t *testing.T, model []byte, inputs []*npy.Array) []*npy.Array {
 		t.Fatalf("real runtime: %v", err)
 	}
 	return res.Outputs
+}
+
+// TestInt16LogisticTanhPOT: int16 LOGISTIC and TANH over every int16 value
+// at the input scales where the runtime runs gemmlowp's fixed-point
+// functions (LOGISTIC 2^-12; TANH 2^-12 and 2^-11), and at neighbouring
+// scales that take the table.
+func TestInt16LogisticTanhPOT(t *testing.T) {
+	typ := fb.TensorTypeINT16
+	all := make([]int16, 65536)
+	for i := range all {
+		all[i] = int16(i - 32768)
+	}
+	x := npy.FromInt16([]int{65536}, all)
+	var cases []ktCase
+	for _, code := range []fb.BuiltinOperator{fb.BuiltinOperatorLOGISTIC, fb.BuiltinOperatorTANH} {
+		outS, outZ := iqFixedOut(code, typ)
+		for _, s := range []float32{1.0 / 4096, 1.0 / 2048, 1.0 / 8192, 1.0 / 1024, 1.3 / 4096} {
+			name := fmt.Sprintf("%s_INT16_scale%g", fb.EnumNamesBuiltinOperator[code], s)
+			op := &ktOp{code: code, version: 3, ins: []ktT{iqT(typ, s, 0, 65536)}, outs: []ktT{iqT(typ, outS, outZ, 65536)}}
+			cases = append(cases, ktCase{name: name, op: op, inputs: []*npy.Array{x}})
+		}
+	}
+	iqCompare(t, cases)
 }

@@ -47,7 +47,7 @@ func TestIntPool(t *testing.T) {
 						t.Fatal(err)
 					}
 					out := []int{g.in[0], win.outH, win.outW, g.in[3]}
-					op := ktSpec(code, opts, []ktT{qtT(ty.typ, ty.scale, zp, g.in...)}, qtT(ty.typ, ty.scale, zp, out...))
+					op := ktSpec(code, opts, []ktT{iqT(ty.typ, ty.scale, zp, g.in...)}, iqT(ty.typ, ty.scale, zp, out...))
 					op.version = ty.version
 					name := fmt.Sprintf("%s_%s_%s_zp%d_%s", fb.EnumNamesBuiltinOperator[code], qtTypeName(ty.typ), g.geomName, zp, fb.EnumNamesActivationFunctionType[act])
 					cases = append(cases, qtCase{name: name, op: op, inputs: []*npy.Array{qtRand(r, ty.typ, g.in...)}})

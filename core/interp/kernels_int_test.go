@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"litequant/core/modelbuild"
@@ -133,30 +134,30 @@ func iqCompare(t *testing.T, cases []ktCase) {
 	}
 }
 
-// iqDiff describes how integer array got differs from want, or "".
+// iqDiff describes how integer array got differs from the runtime's want,
+// or "": the count of differing elements and the largest difference.
 func iqDiff(got, want *npy.Array) string {
-	if got.DType != want.DType {
-		return fmt.Sprintf("dtype %s, runtime gives %s", got.DType, want.DType)
-	}
-	if !sameShape(got.Shape, want.Shape) {
-		return fmt.Sprintf("shape %v, runtime gives %v", got.Shape, want.Shape)
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
+		return fmt.Sprintf("%s%v, runtime gives %s%v", got.DType, got.Shape, want.DType, want.Shape)
 	}
 	g, w := iqInts(got), iqInts(want)
-	count, first := 0, -1
-	var maxd int64
+	count, worst, at := 0, int64(0), -1
 	for i := range w {
-		if d := g[i] - w[i]; d != 0 {
+		d := g[i] - w[i]
+		if d < 0 {
+			d = -d
+		}
+		if d != 0 {
 			count++
-			if first < 0 {
-				first = i
+			if d > worst {
+				worst, at = d, i
 			}
-			maxd = max(maxd, d, -d)
 		}
 	}
 	if count == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d elements differ (max difference %d; first at %d: %d, runtime %d)", count, len(w), maxd, first, g[first], w[first])
+	return fmt.Sprintf("%d of %d elements differ, max |difference| %d (element %d: %d, runtime %d)", count, len(w), worst, at, g[at], w[at])
 }
 
 // iqUnaryCase is one unary operator case over a ramp of its input type.

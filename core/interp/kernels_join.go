@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"slices"
 
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -131,7 +132,7 @@ func evalPack(n *node) error {
 		if err := mvSame(in, out); err != nil {
 			return err
 		}
-		if !sameShape(in.Shape, first.Shape) {
+		if !slices.Equal(in.Shape, first.Shape) {
 			return fmt.Errorf("inputs %v and %v have different shapes", first, in)
 		}
 	}

@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
@@ -121,7 +122,7 @@ func prepareLSTM(n *node) error {
 		if t == nil {
 			return nil
 		}
-		if !sameShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			return fmt.Errorf("input %d has shape %v, want %v", k, t.Shape, shape)
 		}
 		return nil

@@ -195,6 +195,9 @@ func evalQuantize(n *node) error {
 	}
 	mult, shift := qMultiplier(float64(inScale) / float64(outScale))
 	rq := qRequant{mult: mult, shift: shift, inZP: int32(inZP), outZP: int32(outZP), lo: lo, hi: hi}
+	if r := inScale / outScale; xnnRequantizes(in.Type, out.Type, r) {
+		rq.xnnMult = xnnRequantMultiplier(r) // kernels_int_requant.go
+	}
 	d := n.output(0, in.Shape)
 	switch in.Type {
 	case fb.TensorTypeINT8:
@@ -280,9 +283,13 @@ type qRequant struct {
 	shift       int
 	inZP, outZP int32
 	lo, hi      int32
+	xnnMult     int32 // non-zero: XNNPACK's arithmetic (kernels_int_requant.go)
 }
 
 func (rq *qRequant) apply(v int32) int32 {
+	if rq.xnnMult != 0 {
+		return rq.applyXNN(v)
+	}
 	q := qMulByMultiplier(v-rq.inZP, rq.mult, rq.shift) + rq.outZP
 	return min(max(q, rq.lo), rq.hi)
 }

@@ -126,9 +126,10 @@ func TestQuantize(t *testing.T) {
 		cases = append(cases, ktCase{name: c.name, op: ktSpec(fb.BuiltinOperatorQUANTIZE, nil, []ktT{ktIn(F, c.input.Shape...)}, c.out),
 			inputs: []*npy.Array{c.input}})
 	}
-	// Requantization. Rescaling cases are in TestQuantHand: this runtime
-	// hands int8/uint8 requantization to XNNPACK, whose 8-bit fixed-point
-	// multiplier differs from TensorFlow Lite's kernel in the last unit.
+	// Requantization. Rescaling 8-bit cases are in TestRequantizeScan
+	// (kernels_int_requant_test.go): this runtime hands int8/uint8
+	// requantization to XNNPACK, whose 8-bit fixed-point multiplier differs
+	// from TensorFlow Lite's kernel in the last unit.
 	for _, c := range []struct {
 		name    string
 		in, out ktT
@@ -189,14 +190,22 @@ func TestQuantHand(t *testing.T) {
 	}
 	ktCompare(t, []ktCase{{name: "quantize_ties_nan", model: m, inputs: []*npy.Array{in}}})
 	// Requantization with TensorFlow Lite's fixed-point multiplier and its
-	// two roundings: float32(0.02)/float32(0.3) is 1145324541 * 2^-34, and
-	// x - zp = -97, 7, 142 give -6.47 -> -7, 0.47 -> 1 (the doubling
-	// multiply rounds to 4/8, then the shift rounds half away from zero)
-	// and 9.47 -> 10.
-	m = ktModel(fb.BuiltinOperatorQUANTIZE, nil, []ktT{q(fb.TensorTypeUINT8, 0.02, 100, 3)}, q(fb.TensorTypeUINT8, 0.3, 10, 3))
-	if o := ktRun(t, m, npy.FromUint8([]int{3}, []uint8{3, 107, 242}))[0].U8(); o[0] != 3 || o[1] != 11 || o[2] != 20 {
-		t.Fatalf("UINT8 requantize: %v, want [3 11 20]", o)
+	// two roundings (mixed uint8 -> int8, which XNNPACK does not take):
+	// float32(0.02)/float32(0.3) is 1145324541 * 2^-34, and x - zp = -97,
+	// 7, 142 give -6.47 -> -7, 0.47 -> 1 (the doubling multiply rounds to
+	// 4/8, then the shift rounds half away from zero) and 9.47 -> 10.
+	m = ktModel(fb.BuiltinOperatorQUANTIZE, nil, []ktT{q(fb.TensorTypeUINT8, 0.02, 100, 3)}, q(fb.TensorTypeINT8, 0.3, -118, 3))
+	if o := ktRun(t, m, npy.FromUint8([]int{3}, []uint8{3, 107, 242}))[0].I8(); o[0] != -125 || o[1] != -117 || o[2] != -108 {
+		t.Fatalf("UINT8 to INT8 requantize: %v, want [-125 -117 -108]", o)
 	}
+	ktCompare(t, []ktCase{{name: "requantize_u8_i8", model: m, inputs: []*npy.Array{npy.FromUint8([]int{3}, []uint8{3, 107, 242})}}})
+	// uint8 -> uint8 goes to XNNPACK (kernels_int_requant.go): multiplier
+	// lrintf(256 · 0.0667) = 17, ((x - zp)·17 + 128) >> 8 gives -6, 0, 9.
+	m = ktModel(fb.BuiltinOperatorQUANTIZE, nil, []ktT{q(fb.TensorTypeUINT8, 0.02, 100, 3)}, q(fb.TensorTypeUINT8, 0.3, 10, 3))
+	if o := ktRun(t, m, npy.FromUint8([]int{3}, []uint8{3, 107, 242}))[0].U8(); o[0] != 4 || o[1] != 10 || o[2] != 19 {
+		t.Fatalf("UINT8 requantize: %v, want [4 10 19]", o)
+	}
+	ktCompare(t, []ktCase{{name: "requantize_u8_u8", model: m, inputs: []*npy.Array{npy.FromUint8([]int{3}, []uint8{3, 107, 242})}}})
 	if mult, shift := qMultiplier(float64(float32(0.02)) / float64(float32(0.3))); mult != 1145324541 || shift != -3 {
 		t.Fatalf("qMultiplier: %d, %d", mult, shift)
 	}

@@ -84,21 +84,9 @@ func TestQuantizedModels(t *testing.T) {
 // relative L2 — and the test fails once a case becomes exact, so the list
 // stays true. "missing:" cases must fail to build naming the operator.
 var qmKnown = map[string]string{
-	// Requantizing QUANTIZE (8-bit to 8-bit with other parameters): the
-	// reference, single-rounding and XNNPACK float arithmetics were tried;
-	// none matches the runtime on every element yet (1 step apart on a few).
-	"face_detection_short_range.tflite/int8":    "QUANTIZE requantization (operator 86, reshape_requantized): 113 of 512 elements 1 step apart",
-	"face_detection_short_range.tflite/int8-io": "QUANTIZE requantization: elements 1 step apart",
-	"face_detection_short_range.tflite/uint8":   "QUANTIZE requantization: elements 1 step apart",
-	"single_maximum.tflite/int8-io":             "QUANTIZE requantization of an int8 input: 1 of 6 elements 1 step apart",
-	"single_maximum.tflite/uint8":               "QUANTIZE requantization: 1 element 1 step apart",
-	"single_pack.tflite/int8-io":                "QUANTIZE requantization: elements 1 step apart",
-	"single_pack.tflite/uint8":                  "QUANTIZE requantization: elements 1 step apart",
-	"single_select.tflite/int8-io":              "QUANTIZE requantization: elements 1 step apart",
-	"single_select.tflite/uint8":                "QUANTIZE requantization: elements 1 step apart",
-	"single_select_v2.tflite/int8-io":           "QUANTIZE requantization: elements 1 step apart",
-	"single_select_v2.tflite/uint8":             "QUANTIZE requantization: elements 1 step apart",
-	"trained_lstm_int8.tflite":                  "missing: UNIDIRECTIONAL_SEQUENCE_LSTM has no int8 kernel in litequant's interpreter yet",
+	// Empty: the requantizing QUANTIZE cases left when it took XNNPACK's
+	// Q8 multiplier (kernels_int_requant.go), the int8 LSTM when it got its
+	// kernel (kernels_int_lstm.go).
 }
 
 // qmCompareKnown checks a qmKnown case: close to the runtime but not

@@ -50,19 +50,6 @@ func broadcastStrides(in, out []int) []int {
 	return st
 }
 
-// sameShape reports whether a and b are equal.
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // normAxis resolves a possibly negative axis against rank.
 func normAxis(axis, rank int) (int, error) {
 	if axis < 0 {
