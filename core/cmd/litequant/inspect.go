@@ -36,7 +36,7 @@ func runInspect(args []string, stdout io.Writer) error {
 
 // loadModelFile reads and parses a .tflite file; errors name the file.
 func loadModelFile(path string) (*tflite.Model, int, error) {
-	data, err := os.ReadFile(path)
+	data, err := readModelFile(path)
 	if err != nil {
 		return nil, 0, err
 	}

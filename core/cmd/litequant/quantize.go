@@ -156,7 +156,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 		return err
 	}
 	in := pos[0]
-	data, err := os.ReadFile(in)
+	data, err := readModelFile(in)
 	if err != nil {
 		return err
 	}
