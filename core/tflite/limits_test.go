@@ -20,8 +20,8 @@ func TestGraphLimits(t *testing.T) {
 	// addSubgraph appends a subgraph whose one operator is op.
 	addSubgraph := func(m *tflite.Model, op *fb.OperatorT) {
 		m.Subgraphs = append(m.Subgraphs, &fb.SubGraphT{Name: "sub",
-			Tensors:   []*fb.TensorT{{Name: "s", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}},
-			Inputs:    []int32{0}, Outputs: []int32{0},
+			Tensors: []*fb.TensorT{{Name: "s", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}},
+			Inputs:  []int32{0}, Outputs: []int32{0},
 			Operators: []*fb.OperatorT{op}})
 	}
 	callOp := func(m *tflite.Model, opts *fb.BuiltinOptionsT) *fb.OperatorT {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"litequant/core/inspect"
 	"litequant/core/tflite"
