@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"strings"
 
 	"litequant/core/samples"
 )
@@ -69,13 +70,15 @@ type CalibrationSettings struct {
 	ImageStd   float32 `json:"image_std"`
 	// VerifySplit decides which samples calibrate.
 	VerifySplit float64 `json:"verify_split,omitempty"`
+	// InputShapes fix dynamic input dimensions, so the samples' sizes.
+	InputShapes string `json:"input_shapes,omitempty"`
 }
 
 // CalibrationSettings returns o's calibration settings with the defaults
 // resolved, so that spelling a default out gives the same key as leaving
 // it unset.
 func (o Options) CalibrationSettings() CalibrationSettings {
-	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd, VerifySplit: o.VerifySplit}
+	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd, VerifySplit: o.VerifySplit, InputShapes: strings.Join(o.InputShapes, " ")}
 	if s.CalibCount == 0 {
 		s.CalibCount = samples.MaxSamples
 	}

@@ -76,6 +76,9 @@ type Options struct {
 	// verification files instead.
 	VerifySplit  float64 `json:"verify_split,omitempty"`
 	VerifyRandom int     `json:"verify_random,omitempty"`
+
+	// Limits: memory and image-size limits, fixed input shapes (limits.go).
+	Limits
 }
 
 // EffectiveMode returns the mode the options select (Dynamic when unset).
@@ -94,6 +97,9 @@ func (o Options) NeedsCalibration() bool { return o.EffectiveMode().Calibrates()
 func (o Options) quantOptions() (quant.Options, error) {
 	var q quant.Options
 	if err := o.EffectiveMode().check(); err != nil {
+		return q, err
+	}
+	if err := o.Limits.validate(); err != nil {
 		return q, err
 	}
 	if err := o.checkVerify(0); err != nil {
@@ -295,7 +301,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 	case req.Options.VerifyRandom > 0:
-		if plan, err = verifyRandom(m, req.Options.VerifyRandom); err != nil {
+		if plan, err = verifyRandom(m, req.Options); err != nil {
 			return nil, err
 		}
 	}
@@ -365,6 +371,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	rep.SizeAfter = len(res.Model)
 	progress("writing", 1, 1)
 	if plan != nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
+		plan.maxMemory = req.Options.memoryLimit()
 		if rep.Verification, err = verify(ctx, req.Model, res.Model, plan, progress); err != nil {
 			return nil, err
 		}
@@ -378,9 +385,16 @@ func loadSamples(m *tflite.Model, req Request) (*samples.Set, error) {
 	if len(m.Subgraphs) == 0 {
 		return nil, errors.New("the model has no subgraph")
 	}
-	inputs, pixels := ModelInputs(m)
-	return samples.Load(inputs, req.Calib, samples.Options{CalibCount: req.Options.CalibCount,
-		ImageMean: req.Options.ImageMean, ImageStd: req.Options.ImageStd, Uint8AsPixels: pixels})
+	inputs, pixels, err := req.Options.modelInputs(m)
+	if err != nil {
+		return nil, err
+	}
+	set, err := samples.Load(inputs, req.Calib, samples.Options{CalibCount: req.Options.CalibCount,
+		ImageMean: req.Options.ImageMean, ImageStd: req.Options.ImageStd, Uint8AsPixels: pixels, MaxImagePixels: req.Options.MaxImagePixels})
+	if err != nil {
+		return nil, err
+	}
+	return set, checkAgree(inputs, set)
 }
 
 // calibrate runs the float model on the calibration samples.
@@ -392,7 +406,7 @@ func calibrate(ctx context.Context, m *tflite.Model, set *samples.Set, o Options
 		return nil, nil, err
 	}
 	progress("calibrating", 0, set.Len())
-	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Channels: true, Progress: func(done, total int) { progress("calibrating", done, total) }})
+	stats, err := calib.Run(ctx, m, set, calib.Options{Patches: true, Channels: true, MaxMemory: o.memoryLimit(), Progress: func(done, total int) { progress("calibrating", done, total) }})
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}

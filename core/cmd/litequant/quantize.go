@@ -21,7 +21,7 @@ import (
 var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...] [--calib-count N] [--image-mean M --image-std S] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
-	"[--verify PATH ... | --verify-split F | --verify-random N] [--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
+	"[--verify PATH ... | --verify-split F | --verify-random N] [--input-shape NAME=D,D,... ...] [--max-memory SIZE] [--max-image-pixels N] [--report R.json] [--allow-noop] -o OUT.tflite IN.tflite"
 
 // quantizeFlags holds the command line of `litequant quantize`. Every flag
 // but -o, --report and --calib maps one to one onto a convert.Options field
@@ -58,6 +58,7 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.VerifySplit, "verify-split", 0, "hold back this fraction of the calibration samples (never calibrated on) for verification (int8, int16x8, uint8)")
 	fs.IntVar(&o.VerifyRandom, "verify-random", 0, "verify on N random inputs when there are no samples (dynamic, float16)")
 	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
+	registerLimits(fs, &o.Limits)
 }
 
 // modeNames joins convert's mode names with sep.

@@ -147,6 +147,9 @@ type Options struct {
 	Subgraphs []int
 	// Progress, if set, is called after each sample with the number done.
 	Progress func(done, total int)
+	// MaxMemory is the interpreters' activation memory limit
+	// (interp.Options.MaxMemory; 0: its default).
+	MaxMemory int64
 }
 
 // Run calibrates m on every sample of src. It stops early when ctx is
@@ -180,7 +183,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 			}
 			lenient = true
 		}
-		it, err := interp.New(m, interp.Options{Subgraph: si})
+		it, err := interp.New(m, interp.Options{Subgraph: si, MaxMemory: opts.MaxMemory})
 		if err != nil {
 			return nil, err
 		}
