@@ -270,7 +270,8 @@ var ErrNothingToDo = quant.ErrNothingToDo
 
 // Convert runs one conversion. It checks ctx between steps (and between
 // calibration samples) and returns ctx's error when cancelled.
-func Convert(ctx context.Context, req Request) (*Result, error) {
+func Convert(ctx context.Context, req Request) (_ *Result, err error) {
+	defer catchPanic(&err)
 	start := time.Now()
 	progress := func(phase string, done, total int) {
 		if req.Progress != nil {

@@ -161,6 +161,17 @@ func (n *node) reserve(k int, shape []int, size int64) {
 		it.allocated += size
 		return
 	}
+	// A copy, so that shape (a kernel's local slice) does not escape.
+	dims := make([]int, len(shape))
+	for i, d := range shape {
+		dims[i] = d
+	}
+	n.overLimit(k, dims, size)
+}
+
+// overLimit panics with the limitError for output k of the given shape.
+func (n *node) overLimit(k int, shape []int, size int64) {
+	it := n.it
 	what := fmt.Sprintf("%s of shape %v", tflite.TypeName(n.outputs[k].Type), shape)
 	if size < 0 {
 		panic(limitError{n.wrap(fmt.Errorf("output %d: the size of %s overflows: %w", k, what, ErrMemoryLimit))})
@@ -169,6 +180,11 @@ func (n *node) reserve(k int, shape []int, size int64) {
 		k, what, FormatBytes(size), FormatBytes(it.allocated), FormatBytes(it.maxMemory), ErrMemoryLimit))})
 }
 
+// ErrInternal is wrapped by errors that stand for a panic inside the
+// interpreter: a bug (tests and fuzzers treat it as a failure), reported
+// as an error so that one bad model cannot bring the program down.
+var ErrInternal = errors.New("internal error")
+
 // recoverLimit turns a panic into *err: a limitError into its error, any
 // other panic into an internal error naming the subgraph.
 func (it *Interpreter) recoverLimit(r any, err *error) {
@@ -176,5 +192,5 @@ func (it *Interpreter) recoverLimit(r any, err *error) {
 		*err = le.err
 		return
 	}
-	*err = fmt.Errorf("subgraph %d: internal error: %v", it.subgraph, r)
+	*err = fmt.Errorf("subgraph %d: %w: %v", it.subgraph, ErrInternal, r)
 }
