@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ const (
 	sweepStepLimit = 20 * time.Second
 	sweepRSSLimit  = 2 << 30
 	sweepChildEnv  = "LITEQUANT_SWEEP_CHILD"
+	sweepWorkers   = 2 // child processes at a time
 )
 
 // sweepModels are the real models swept: float models that int8 mode
@@ -187,8 +189,20 @@ func TestSweep(t *testing.T) {
 	var slowest sweepStep
 	slowestCase := ""
 	start := time.Now()
+	// The variants are made in order (one random stream, so the same
+	// seed gives the same variants), then run sweepWorkers at a time.
+	type job struct {
+		i     int
+		name  string
+		path  string
+		calib []string
+		steps []sweepStep
+		rss   int64
+		err   error
+	}
 	r := rand.New(rand.NewPCG(16, 2026))
-	for i := 0; i < total; i++ {
+	jobs := make([]*job, total)
+	for i := range jobs {
 		md := models[i%len(models)]
 		kind := mutationKinds[(i/len(models))%len(mutationKinds)]
 		kinds[kind]++
@@ -199,11 +213,29 @@ func TestSweep(t *testing.T) {
 		if err := os.WriteFile(vpath, variant, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		caseName := fmt.Sprintf("variant %d (%s, %s, %d bytes)", i, md.name, kind, len(variant))
-		steps, rss, err := runSweepChild(vpath, md.calib)
-		os.RemoveAll(vdir)
-		if err != nil {
-			problems = append(problems, caseName+": "+err.Error())
+		jobs[i] = &job{i: i, name: fmt.Sprintf("variant %d (%s, %s, %d bytes)", i, md.name, kind, len(variant)), path: vpath, calib: md.calib}
+	}
+	next := make(chan *job)
+	var wg sync.WaitGroup
+	for w := 0; w < sweepWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				j.steps, j.rss, j.err = runSweepChild(j.path, j.calib)
+				os.RemoveAll(filepath.Dir(j.path))
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	for _, j := range jobs {
+		caseName, steps, rss := j.name, j.steps, j.rss
+		if j.err != nil {
+			problems = append(problems, caseName+": "+j.err.Error())
 			continue
 		}
 		maxRSS = max(maxRSS, rss)
