@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"litequant/core/convert"
 	"litequant/core/fixtures"
 	"litequant/core/npy"
 	"litequant/core/samples"
@@ -247,4 +249,76 @@ func mutateWasm(data []byte, r *rand.Rand, kind string) []byte {
 		}
 	}
 	return out
+}
+
+// TestDamagedEntriesIncludingStats: a stored result whose report or
+// statistics were damaged, or that lost its model, is discarded and
+// recomputed (and stored again); statistics that match their hash but do
+// not decode (another build's format) are recomputed and replaced.
+func TestDamagedEntriesIncludingStats(t *testing.T) {
+	s, api := testAPI(t, nil)
+	model, files := exampleFiles(t)
+	opts := `{"mode":"int8"}`
+	first, err := quantizeJS(t, api, model, files, opts, js.Undefined())
+	requireInt8(t, err)
+	key := first.Get("key").String()
+	ctx := context.Background()
+	damage := []struct {
+		name string
+		edit func(v js.Value)
+	}{
+		{"report", func(v js.Value) { v.Set("report", `{"mode":"int8","size_after":1`) }},
+		{"stats", func(v js.Value) { v.Set("stats", strings.Replace(v.Get("stats").String(), "1", "7", 1)) }},
+		{"no model", func(v js.Value) { v.Delete("model") }},
+		{"model not bytes", func(v js.Value) { v.Set("model", "abc") }},
+	}
+	for _, d := range damage {
+		v, ok, err := s.cache.st.get(ctx, storeResult, key)
+		if !ok || err != nil {
+			t.Fatalf("%s: stored entry: %v %v", d.name, ok, err)
+		}
+		d.edit(v)
+		if err := s.cache.st.put(ctx, map[string]js.Value{storeResult: v}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := quantizeJS(t, api, model, files, opts, js.Undefined())
+		if err != nil {
+			t.Fatalf("%s: %v", d.name, err)
+		}
+		if c := again.Get("cached").String(); c == "result" {
+			t.Errorf("%s: the damaged entry was served", d.name)
+		}
+		if !bytes.Equal(modelOf(t, again), modelOf(t, first)) || again.Get("reportJSON").String() == "" {
+			t.Errorf("%s: the recomputed result differs", d.name)
+		}
+		if third, _ := quantizeJS(t, api, model, files, opts, js.Undefined()); third.Get("cached").String() != "result" {
+			t.Errorf("%s: the recomputed result was not stored", d.name)
+		}
+	}
+	// Statistics in another format, with a matching hash: a miss; the
+	// conversion calibrates again and replaces them.
+	ckey := convert.CalibrationKey("test-build", model, files, mustOptions(t, opts))
+	s.cache.putStats(ctx, ckey, `{"format":"from another build"}`)
+	second, err := quantizeJS(t, api, model, files, `{"mode":"int8","output_type":"int8"}`, js.Undefined())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := second.Get("cached").String(); c != "" {
+		t.Errorf("undecodable statistics used: cached=%q", c)
+	}
+	if j, ok := s.cache.getStats(ctx, ckey); !ok || !strings.Contains(j, "samples") {
+		t.Errorf("statistics not replaced: %q", j)
+	}
+	third, err := quantizeJS(t, api, model, files, `{"mode":"int8","input_type":"int8"}`, js.Undefined())
+	if err != nil || third.Get("cached").String() != "calibration" {
+		t.Errorf("replaced statistics not used: %v", err)
+	}
+}
+
+func mustOptions(t *testing.T, s string) convert.Options {
+	o, err := decodeOptions(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
