@@ -322,3 +322,21 @@ func mustOptions(t *testing.T, s string) convert.Options {
 	}
 	return o
 }
+
+// TestLimitOptions: the limit options decode from the page's JSON, and a
+// wrong type names the option as the page spells it.
+func TestLimitOptions(t *testing.T) {
+	o, err := decodeOptions(`{"mode":"int8","max_memory":"1GiB","max_image_pixels":1000000,"input_shapes":["x=1,8,8,3"]}`)
+	if err != nil || o.MaxMemory != "1GiB" || o.MaxImagePixels != 1000000 || len(o.InputShapes) != 1 || o.InputShapes[0] != "x=1,8,8,3" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for in, want := range map[string]string{
+		`{"max_memory":5}`:        `option "max_memory": want a string, got number`,
+		`{"input_shapes":"x=1"}`:  `option "input_shapes": want a []string, got string`,
+		`{"max_memory":"plenty"}`: `--max-memory: "plenty" is not a size`,
+	} {
+		if _, err := decodeOptions(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}
