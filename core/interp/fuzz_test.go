@@ -49,7 +49,9 @@ func FuzzRun(f *testing.F) {
 		it, err := interp.New(m, interp.Options{MaxMemory: 64 << 20})
 		if err != nil {
 			if errors.Is(err, interp.ErrInternal) {
-				t.Fatalf("New: %v", err)
+				var pe *interp.PanicError
+				errors.As(err, &pe)
+				t.Fatalf("New: %v\n%s", err, pe.Stack)
 			}
 			return
 		}
@@ -63,7 +65,9 @@ func FuzzRun(f *testing.F) {
 		}
 		for run := 0; run < 2; run++ {
 			if err := it.Invoke(); errors.Is(err, interp.ErrInternal) {
-				t.Fatalf("Invoke %d: %v", run, err)
+				var pe *interp.PanicError
+				errors.As(err, &pe)
+				t.Fatalf("Invoke %d: %v\n%s", run, err, pe.Stack)
 			}
 		}
 	})

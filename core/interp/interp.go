@@ -206,6 +206,9 @@ func New(m *tflite.Model, opts Options) (it *Interpreter, err error) {
 		if rt.isConst || it.pinned[ti] || (produced[ti] && !t.IsVariable) {
 			continue
 		}
+		if unknownDims(rt.Shape) {
+			return nil, fmt.Errorf("subgraph %d: %v is read but never written, and its shape has unknown dimensions", si, rt)
+		}
 		if n := rt.NumElements(); n >= 0 {
 			rt.Data = alignedBytes(n * rt.ElemSize())
 			it.allocated += int64(len(rt.Data))
@@ -372,6 +375,11 @@ func (it *Interpreter) Invoke() (err error) {
 			it.recoverLimit(r, &err)
 		}
 	}()
+	for k, i := range it.inputs {
+		if in := it.tensors[i]; unknownDims(in.Shape) {
+			return fmt.Errorf("subgraph %d: input %d (%q) has unknown dimensions %v: give it a shape with SetInput first", it.subgraph, k, in.Name, in.Shape)
+		}
+	}
 	if it.observer != nil {
 		for _, i := range it.inputs {
 			it.observer(it.tensors[i])

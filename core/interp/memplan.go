@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -37,6 +38,16 @@ func tensorBytes(shape []int, elemSize int) int64 {
 		n *= int64(d)
 	}
 	return n
+}
+
+// unknownDims reports whether shape has a negative (unknown) dimension.
+func unknownDims(shape []int) bool {
+	for _, d := range shape {
+		if d < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // FormatBytes writes a byte count for people: "1.5 GiB", "300 MiB", "12 KiB".
@@ -192,5 +203,19 @@ func (it *Interpreter) recoverLimit(r any, err *error) {
 		*err = le.err
 		return
 	}
-	*err = fmt.Errorf("subgraph %d: %w: %v", it.subgraph, ErrInternal, r)
+	*err = &PanicError{Subgraph: it.subgraph, Value: r, Stack: debug.Stack()}
 }
+
+// PanicError is a panic inside the interpreter, caught and returned; it
+// matches ErrInternal.
+type PanicError struct {
+	Subgraph int
+	Value    any
+	Stack    []byte // where it happened, for bug reports
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("subgraph %d: %v: %v", e.Subgraph, ErrInternal, e.Value)
+}
+
+func (e *PanicError) Unwrap() error { return ErrInternal }
