@@ -70,11 +70,21 @@ vet:
 test: deps vet test-wasm
 	$(GO) test -timeout 40m ./...
 
-## fuzz: run each fuzz target for FUZZTIME (default 5m)
+## fuzz: run each fuzz target for FUZZTIME (default 5m), one after the
+## other with FUZZPARALLEL workers (default 1: the machine may be shared);
+## crashers land in the package's testdata/fuzz, which `make test` replays
 FUZZTIME ?= 5m
+FUZZPARALLEL ?= 1
+FUZZ = $(GO) test -run XXX -fuzztime $(FUZZTIME) -fuzzminimizetime 100x -parallel $(FUZZPARALLEL)
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./core/tflite
-	$(GO) test -run XXX -fuzz FuzzVerify -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./core/schema
+	$(FUZZ) -fuzz '^FuzzLoad$$' ./core/tflite
+	$(FUZZ) -fuzz '^FuzzVerify$$' ./core/schema
+	$(FUZZ) -fuzz '^FuzzRead$$' ./core/npy
+	$(FUZZ) -fuzz '^FuzzSamples$$' ./core/samples
+	$(FUZZ) -fuzz '^FuzzWAV$$' ./core/samples
+	$(FUZZ) -fuzz '^FuzzNPYSample$$' ./core/samples
+	$(FUZZ) -fuzz '^FuzzRun$$' ./core/interp
+	$(FUZZ) -fuzz '^FuzzConvert$$' ./core/convert
 
 ## generate: regenerate code derived from core/schema/tflite.fbs and
 ## core/schema/metadata_schema.fbs (needs

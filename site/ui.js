@@ -327,6 +327,9 @@ function options() {
       case "number":
         if (c.value.trim() !== "") o[name] = Number(c.value);
         break;
+      case "list": // space-separated items, for the []string options
+        if (c.value.trim() !== "") o[name] = c.value.trim().split(/\s+/);
+        break;
       default:
         if (c.value.trim() !== "") o[name] = c.value.trim();
     }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -184,10 +185,24 @@ func decodeEntry(v js.Value) (e *entry, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if sum := v.Get("sha256"); sum.Type() != js.TypeString || sum.String() != hashHex(e.Model) {
-		return nil, errors.New("stored model does not match its hash")
+	if sum := v.Get("sha256"); sum.Type() != js.TypeString || sum.String() != e.digest() {
+		return nil, errors.New("stored entry does not match its hash")
 	}
 	return e, nil
+}
+
+// digest is the hash stored with a result: of its model, report and
+// statistics (each with its length first), so damage to any of them makes
+// the entry a miss, recomputed and stored again.
+func (e *entry) digest() string {
+	h := sha256.New()
+	for _, part := range [][]byte{e.Model, []byte(e.Report), []byte(e.Stats)} {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // putResult stores e and its recent-list line, and trims the list.
@@ -199,7 +214,7 @@ func (c *cache) putResult(ctx context.Context, e *entry) {
 		"key": e.Key, "name": e.Name, "mode": e.Mode, "date": float64(e.Date.UnixMilli()),
 		"size_before": e.SizeBefore, "size_after": e.SizeAfter,
 	}
-	full := map[string]any{"sha256": hashHex(e.Model), "model": jsBytes(e.Model), "report": e.Report, "stats": nil}
+	full := map[string]any{"sha256": e.digest(), "model": jsBytes(e.Model), "report": e.Report, "stats": nil}
 	for k, v := range meta {
 		full[k] = v
 	}

@@ -109,7 +109,8 @@ func decodeOptions(s string) (convert.Options, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			return o, fmt.Errorf("option %q: want a %s, got %s", te.Field, te.Type, te.Value)
+			field := te.Field[strings.LastIndex(te.Field, ".")+1:] // "Limits.max_memory": an embedded struct's
+			return o, fmt.Errorf("option %q: want a %s, got %s", field, te.Type, te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return o, fmt.Errorf("option %s is not supported by this build of litequant", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"strings"
 
 	"litequant/core/samples"
 )
@@ -76,6 +77,8 @@ type CalibrationSettings struct {
 	// which takes the place of ImageMean/ImageStd when the options leave
 	// them unset (set by CalibrationKey, which has the model).
 	ModelNormalization string `json:"model_normalization,omitempty"`
+	// InputShapes fix dynamic input dimensions, so the samples' sizes.
+	InputShapes string `json:"input_shapes,omitempty"`
 }
 
 // CalibrationSettings returns o's calibration settings with the defaults
@@ -83,7 +86,7 @@ type CalibrationSettings struct {
 // it unset. The calibration method and percentile are not among them:
 // one calibration records what every method needs (histograms).
 func (o Options) CalibrationSettings() CalibrationSettings {
-	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd, VerifySplit: o.VerifySplit}
+	s := CalibrationSettings{CalibCount: o.CalibCount, ImageMean: o.ImageMean, ImageStd: o.ImageStd, VerifySplit: o.VerifySplit, InputShapes: strings.Join(o.InputShapes, " ")}
 	if s.CalibCount == 0 {
 		s.CalibCount = samples.MaxSamples
 	}

@@ -91,6 +91,8 @@ type Options struct {
 	FloatOps   []string `json:"float_ops,omitempty"`
 	Int16Ops   []string `json:"int16_ops,omitempty"`
 	TargetSQNR float64  `json:"target_sqnr,omitempty"`
+	// Limits: memory and image-size limits, fixed input shapes (limits.go).
+	Limits
 }
 
 // EffectiveMode returns the mode the options select (Dynamic when unset).
@@ -109,6 +111,9 @@ func (o Options) NeedsCalibration() bool { return o.EffectiveMode().Calibrates()
 func (o Options) quantOptions() (quant.Options, error) {
 	var q quant.Options
 	if err := o.EffectiveMode().check(); err != nil {
+		return q, err
+	}
+	if err := o.Limits.validate(); err != nil {
 		return q, err
 	}
 	if err := o.checkVerify(0); err != nil {
@@ -301,7 +306,8 @@ var ErrNothingToDo = quant.ErrNothingToDo
 
 // Convert runs one conversion. It checks ctx between steps (and between
 // calibration samples) and returns ctx's error when cancelled.
-func Convert(ctx context.Context, req Request) (*Result, error) {
+func Convert(ctx context.Context, req Request) (_ *Result, err error) {
+	defer catchPanic(&err)
 	start := time.Now()
 	progress := func(phase string, done, total int) {
 		if req.Progress != nil {
@@ -338,7 +344,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 	case req.Options.VerifyRandom > 0:
-		if plan, err = verifyRandom(m, req.Options.VerifyRandom); err != nil {
+		if plan, err = verifyRandom(m, req.Options); err != nil {
 			return nil, err
 		}
 	}
@@ -391,6 +397,9 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		progress("quantizing", 0, 1)
+		if plan != nil {
+			plan.maxMemory = req.Options.memoryLimit()
+		}
 		var ranges quant.Ranges
 		m, rep.Verification, ranges, err = quantizeCalibrated(ctx, req.Model, m, mi.full, stats, qopts, req.Options, plan, rep, progress)
 		requant = func(q quant.Options) ([]byte, *PassReport, error) { return requantize(req.Model, mi.full, ranges, q) }
@@ -419,6 +428,7 @@ func Convert(ctx context.Context, req Request) (*Result, error) {
 	rep.SizeAfter = len(res.Model)
 	progress("writing", 1, 1)
 	if plan != nil && !(rep.Quantize != nil && rep.Quantize.Noop) {
+		plan.maxMemory = req.Options.memoryLimit()
 		// calibration --auto has verified the model it kept already.
 		if rep.Verification == nil {
 			if rep.Verification, err = verify(ctx, req.Model, res.Model, plan, progress); err != nil {
@@ -441,13 +451,20 @@ func loadSamples(m *tflite.Model, req Request, meta *MetadataReport) (*samples.S
 	if len(m.Subgraphs) == 0 {
 		return nil, errors.New("the model has no subgraph")
 	}
-	inputs, pixels := ModelInputs(m)
+	inputs, pixels, err := req.Options.modelInputs(m)
+	if err != nil {
+		return nil, err
+	}
 	so, note := sampleOptions(m, req.Options, pixels)
+	so.MaxImagePixels = req.Options.MaxImagePixels
 	set, err := samples.Load(inputs, req.Calib, so)
-	if err == nil && hasImages(set) {
+	if err != nil {
+		return nil, err
+	}
+	if hasImages(set) {
 		meta.Normalization = note
 	}
-	return set, err
+	return set, checkAgree(inputs, set)
 }
 
 // calibrate runs the float model on the calibration samples.

@@ -74,5 +74,5 @@ func MergeStats(parts []*Stats) (*Stats, error) {
 // (one place for Convert and CalibrateShard, so that shards record what a
 // single run does).
 func calibOptions(o Options, progress func(done, total int)) calib.Options {
-	return calib.Options{Patches: true, Channels: true, Histograms: true, Progress: progress}
+	return calib.Options{Patches: true, Channels: true, Histograms: true, MaxMemory: o.memoryLimit(), Progress: progress}
 }

@@ -30,8 +30,21 @@ func EncodeStats(s *Stats) ([]byte, error) {
 // one that is not statistics at all, is an error: the caller recalibrates.
 func DecodeStats(b []byte) (*Stats, error) {
 	var s Stats
-	if err := json.Unmarshal(b, &s); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // another format: not these statistics
+	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("decoding calibration statistics: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("decoding calibration statistics: more than one value")
+	}
+	if s.Samples <= 0 || len(s.Subgraphs) == 0 {
+		return nil, fmt.Errorf("decoding calibration statistics: %d samples, %d subgraphs: not statistics of a calibration run", s.Samples, len(s.Subgraphs))
+	}
+	for i, sg := range s.Subgraphs {
+		if sg == nil {
+			return nil, fmt.Errorf("decoding calibration statistics: subgraph entry %d is missing", i)
+		}
 	}
 	return &s, nil
 }

@@ -40,8 +40,9 @@ type Verification struct {
 
 // verifyPlan is where a conversion's verification samples come from.
 type verifyPlan struct {
-	set    compare.Source
-	source string
+	set       compare.Source
+	source    string
+	maxMemory int64 // the interpreters' limit (Options.MaxMemory)
 }
 
 // checkVerify checks the verification options against the request.
@@ -71,10 +72,17 @@ func (o Options) checkVerify(verifyFiles int) error {
 
 // verifyFiles plans verification on the given files.
 func verifyFiles(m *tflite.Model, files []samples.File, o Options) (*verifyPlan, error) {
-	inputs, pixels := ModelInputs(m)
+	inputs, pixels, err := o.modelInputs(m)
+	if err != nil {
+		return nil, err
+	}
 	so, _ := sampleOptions(m, o, pixels)
 	so.CalibCount = 0
+	so.MaxImagePixels = o.MaxImagePixels
 	set, err := samples.Load(inputs, files, so)
+	if err == nil {
+		err = checkAgree(inputs, set)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--verify: %w", err)
 	}
@@ -92,11 +100,16 @@ func splitHeld(set *samples.Set, o Options) (calib *samples.Set, plan *verifyPla
 
 // verifyRandom plans verification on n random inputs, uniform over each
 // input's recorded range (min/max in the model), else [-1, 1].
-func verifyRandom(m *tflite.Model, n int) (*verifyPlan, error) {
+func verifyRandom(m *tflite.Model, o Options) (*verifyPlan, error) {
+	n := o.VerifyRandom
 	sg := m.Subgraphs[0]
 	src := &randomSource{n: n}
 	var ranges []string
-	for _, ti := range sg.Inputs {
+	fixed, _, err := o.modelInputs(m)
+	if err != nil {
+		return nil, err
+	}
+	for k, ti := range sg.Inputs {
 		t := sg.Tensors[ti]
 		if t.Type != fb.TensorTypeFLOAT32 {
 			return nil, fmt.Errorf("--verify-random: input %q is %s; random inputs are drawn for FLOAT32 inputs only: give samples with --verify", t.Name, tflite.TypeName(t.Type))
@@ -105,12 +118,15 @@ func verifyRandom(m *tflite.Model, n int) (*verifyPlan, error) {
 		if q := t.Quantization; q != nil && len(q.Min) == 1 && len(q.Max) == 1 && q.Min[0] < q.Max[0] {
 			lo, hi, what = q.Min[0], q.Max[0], "recorded"
 		}
-		shape := make([]int, len(t.Shape))
-		for i, d := range t.Shape {
-			if d < 0 || (i < len(t.ShapeSignature) && t.ShapeSignature[i] < 0 && d <= 0) {
-				return nil, fmt.Errorf("--verify-random: input %q has a dynamic shape: give samples with --verify", t.Name)
+		// A dynamic dimension takes its --input-shape value, else the
+		// model's placeholder size when there is one (1 for a batch).
+		shape := append([]int(nil), fixed[k].Shape...)
+		for i, d := range shape {
+			if d < 0 && i < len(t.Shape) && t.Shape[i] > 0 {
+				shape[i] = int(t.Shape[i])
+			} else if d < 0 {
+				return nil, fmt.Errorf("--verify-random: input %q has a dynamic shape %v: give --input-shape %s=... or samples with --verify", t.Name, fixed[k].Shape, t.Name)
 			}
-			shape[i] = int(d)
 		}
 		src.inputs = append(src.inputs, randomInput{shape: shape, lo: lo, hi: hi})
 		ranges = append(ranges, fmt.Sprintf("%q in [%g, %g] (%s)", t.Name, lo, hi, what))
@@ -178,7 +194,7 @@ func verifyView(ctx context.Context, floatModel, quantModel []byte, plan *verify
 		return nil, err
 	}
 	progress("verifying", 0, plan.set.Len())
-	rep, err := compare.Run(ctx, fm, qm, plan.set, compare.Options{Isolated: isolated, Progress: func(done, total int) { progress("verifying", done, total) }})
+	rep, err := compare.Run(ctx, fm, qm, plan.set, compare.Options{Isolated: isolated, MaxMemory: plan.maxMemory, Progress: func(done, total int) { progress("verifying", done, total) }})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -31,6 +31,11 @@ type Interpreter struct {
 	pinned  []bool // inputs, outputs, constants: not pooled
 	pool    pool
 	scratch []byte
+
+	// maxMemory bounds the activation memory (Options.MaxMemory);
+	// allocated counts what has been allocated for activations so far.
+	maxMemory int64
+	allocated int64
 }
 
 // node is one operator ready to run.
@@ -107,11 +112,16 @@ type Options struct {
 	Signature string
 	// Subgraph is the subgraph index when Signature is empty (0: primary).
 	Subgraph int
+	// MaxMemory bounds the memory of the activations (every tensor but
+	// the constants), in bytes; 0 means DefaultMaxMemory. New refuses a
+	// model whose static plan needs more, and Invoke fails (with an error
+	// wrapping ErrMemoryLimit) when outputs sized at run time would.
+	MaxMemory int64
 }
 
 // New prepares subgraph opts.Subgraph (or the signature's) of m. Every
 // operator without a kernel is reported at once, by index and name.
-func New(m *tflite.Model, opts Options) (*Interpreter, error) {
+func New(m *tflite.Model, opts Options) (it *Interpreter, err error) {
 	si := opts.Subgraph
 	if opts.Signature != "" {
 		found := false
@@ -130,7 +140,15 @@ func New(m *tflite.Model, opts Options) (*Interpreter, error) {
 		return nil, fmt.Errorf("subgraph %d out of range (model has %d)", si, len(m.Subgraphs))
 	}
 	sg := m.Subgraphs[si]
-	it := &Interpreter{model: m, subgraph: si, inputs: intsOf(sg.Inputs), outputs: intsOf(sg.Outputs)}
+	it = &Interpreter{model: m, subgraph: si, inputs: intsOf(sg.Inputs), outputs: intsOf(sg.Outputs), maxMemory: maxMemory(opts)}
+	defer func() {
+		// Kernels' prepare and constant folding run here: a panic in
+		// them, or an output beyond the memory limit, is an error.
+		if r := recover(); r != nil {
+			it.recoverLimit(r, &err)
+			it = nil
+		}
+	}()
 
 	var missing []string
 	for oi, op := range sg.Operators {
@@ -162,10 +180,14 @@ func New(m *tflite.Model, opts Options) (*Interpreter, error) {
 		}
 		it.tensors[ti] = rt
 	}
+	if err := it.checkPlan(it.maxMemory); err != nil {
+		return nil, err
+	}
 	for _, i := range it.inputs {
 		it.pinned[i] = true
 		in := it.tensors[i]
 		in.Data = alignedBytes(in.NumElements() * in.ElemSize())
+		it.allocated += int64(len(in.Data))
 	}
 	for _, i := range it.outputs {
 		it.pinned[i] = true
@@ -184,8 +206,12 @@ func New(m *tflite.Model, opts Options) (*Interpreter, error) {
 		if rt.isConst || it.pinned[ti] || (produced[ti] && !t.IsVariable) {
 			continue
 		}
+		if unknownDims(rt.Shape) {
+			return nil, fmt.Errorf("subgraph %d: %v is read but never written, and its shape has unknown dimensions", si, rt)
+		}
 		if n := rt.NumElements(); n >= 0 {
 			rt.Data = alignedBytes(n * rt.ElemSize())
+			it.allocated += int64(len(rt.Data))
 			it.pinned[ti] = true
 		}
 	}
@@ -324,11 +350,16 @@ func (it *Interpreter) SetInput(i int, shape []int, data []byte) error {
 		return fmt.Errorf("input %d out of range (subgraph has %d inputs)", i, len(it.inputs))
 	}
 	in := it.Input(i)
-	n := numElements(shape) * in.ElemSize()
+	size := tensorBytes(shape, in.ElemSize())
+	if size < 0 || size > it.maxMemory {
+		return fmt.Errorf("input %d (%q): shape %v of %s is larger than the %s memory limit: %w", i, in.Name, shape, tflite.TypeName(in.Type), FormatBytes(it.maxMemory), ErrMemoryLimit)
+	}
+	n := int(size)
 	if len(data) != n {
 		return fmt.Errorf("input %d (%q): %d bytes given, shape %v of %s needs %d", i, in.Name, len(data), shape, tflite.TypeName(in.Type), n)
 	}
 	if cap(in.Data) < n {
+		it.allocated += int64(n - cap(in.Data))
 		in.Data = alignedBytes(n)
 	}
 	in.Data = in.Data[:n]
@@ -341,9 +372,14 @@ func (it *Interpreter) SetInput(i int, shape []int, data []byte) error {
 func (it *Interpreter) Invoke() (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("subgraph %d: internal error: %v", it.subgraph, r)
+			it.recoverLimit(r, &err)
 		}
 	}()
+	for k, i := range it.inputs {
+		if in := it.tensors[i]; unknownDims(in.Shape) {
+			return fmt.Errorf("subgraph %d: input %d (%q) has unknown dimensions %v: give it a shape with SetInput first", it.subgraph, k, in.Name, in.Shape)
+		}
+	}
 	if it.observer != nil {
 		for _, i := range it.inputs {
 			it.observer(it.tensors[i])
@@ -392,7 +428,11 @@ func (n *node) wrap(err error) error {
 // activations) and returns it. Kernels must call it before writing.
 func (n *node) output(k int, shape []int) *Tensor {
 	t := n.outputs[k]
-	size := numElements(shape) * t.ElemSize()
+	b := tensorBytes(shape, t.ElemSize())
+	if b < 0 || b > n.it.maxMemory {
+		n.reserve(k, shape, b) // panics with the error
+	}
+	size := int(b)
 	t.Shape = append(t.Shape[:0], shape...)
 	if cap(t.Data) >= size {
 		t.Data = t.Data[:size]
@@ -401,7 +441,10 @@ func (n *node) output(k int, shape []int) *Tensor {
 	if t.Data != nil {
 		n.it.pool.put(t.Data)
 	}
-	t.Data = n.it.pool.get(size)
+	if t.Data = n.it.pool.reuse(size); t.Data == nil {
+		n.reserve(k, shape, b)
+		t.Data = alignedBytes(size)
+	}
 	return t
 }
 
@@ -428,7 +471,8 @@ func (n *node) scratchF32(count int) []float32 { return view[float32](n.scratch(
 // pool keeps freed activation buffers for reuse, best fit first.
 type pool struct{ free [][]byte }
 
-func (p *pool) get(size int) []byte {
+// reuse returns a free buffer of at least size bytes, or nil.
+func (p *pool) reuse(size int) []byte {
 	best := -1
 	for i, b := range p.free {
 		if cap(b) >= size && (best < 0 || cap(b) < cap(p.free[best])) {
@@ -436,7 +480,7 @@ func (p *pool) get(size int) []byte {
 		}
 	}
 	if best < 0 {
-		return alignedBytes(size)
+		return nil
 	}
 	b := p.free[best]
 	p.free = append(p.free[:best], p.free[best+1:]...)

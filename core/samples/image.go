@@ -9,6 +9,7 @@ import (
 	_ "image/jpeg" // JPEG decoder
 	_ "image/png"  // PNG decoder
 	"math"
+	"strconv"
 
 	_ "golang.org/x/image/bmp" // BMP decoder
 	"golang.org/x/image/draw"
@@ -16,10 +17,22 @@ import (
 	fb "litequant/core/schema/tflitefb"
 )
 
-// maxImagePixels bounds the size of an image to decode (64 megapixels,
-// 256 MB as RGBA), so that a small file declaring a huge image is refused
-// before anything is allocated.
-const maxImagePixels = 64 << 20
+// DefaultMaxImagePixels bounds the size of an image to decode when
+// Options.MaxImagePixels is 0 (64 megapixels, 256 MB as RGBA), so that a
+// small file declaring a huge image (a decompression bomb) is refused from
+// its header, before anything is decoded or allocated.
+const DefaultMaxImagePixels = 64 << 20
+
+// maxImagePixels is the limit o sets.
+func (o Options) maxImagePixels() int64 {
+	if o.MaxImagePixels > 0 {
+		return o.MaxImagePixels
+	}
+	return DefaultMaxImagePixels
+}
+
+// megapixels writes a pixel count in megapixels: "64", "0.5".
+func megapixels(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) }
 
 // imageSrc is one image file and how it maps to the input.
 type imageSrc struct {
@@ -78,8 +91,8 @@ func loadImage(ins []Input, f File, o Options) (*source, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fileErr(f.Name, ins, "%s image of %d×%d pixels is empty", format, cfg.Width, cfg.Height)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return nil, fileErr(f.Name, ins, "%s image of %d×%d pixels is larger than the %d-megapixel limit", format, cfg.Width, cfg.Height, maxImagePixels>>20)
+	if limit := o.maxImagePixels(); int64(cfg.Width)*int64(cfg.Height) > limit {
+		return nil, fileErr(f.Name, ins, "%s image of %d×%d pixels (%.1f megapixels) is larger than the %s-megapixel limit (--max-image-pixels): refused before decoding", format, cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/(1<<20), megapixels(limit))
 	}
 	w, h := cfg.Width, cfg.Height
 	switch {
@@ -90,8 +103,8 @@ func loadImage(ins []Input, f File, o Options) (*source, error) {
 	case W == -1:
 		W = max(1, int(math.Round(float64(H)*float64(w)/float64(h))))
 	}
-	if int64(H)*int64(W) > maxImagePixels {
-		return nil, fileErr(f.Name, ins, "a %d×%d sample is larger than the %d-megapixel limit", W, H, maxImagePixels>>20)
+	if limit := o.maxImagePixels(); int64(H)*int64(W) > limit {
+		return nil, fileErr(f.Name, ins, "a %d×%d sample is larger than the %s-megapixel limit (--max-image-pixels)", W, H, megapixels(limit))
 	}
 	shape := []int{H, W, C}
 	if batch {

@@ -299,7 +299,7 @@ func TestImageErrors(t *testing.T) {
 		{"not an image", in1(f32, 1, 8, 8, 3), File{"a.jpg", []byte("hello")},
 			`a.jpg: cannot decode the image: image: unknown format (for input "x" (FLOAT32 [1, 8, 8, 3]))`},
 		{"huge", in1(f32, 1, 8, 8, 3), File{"a.png", hugePNG(100000, 100000)},
-			`a.png: png image of 100000×100000 pixels is larger than the 64-megapixel limit (for input "x" (FLOAT32 [1, 8, 8, 3]))`},
+			`a.png: png image of 100000×100000 pixels (9536.7 megapixels) is larger than the 64-megapixel limit (--max-image-pixels): refused before decoding (for input "x" (FLOAT32 [1, 8, 8, 3]))`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

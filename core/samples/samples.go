@@ -192,6 +192,9 @@ type Options struct {
 	// like image pixels, with ImageMean and ImageStd, instead of taking their
 	// values as they are.
 	Uint8AsPixels bool
+	// MaxImagePixels refuses images whose header declares more pixels
+	// (width × height), before decoding; 0 means DefaultMaxImagePixels.
+	MaxImagePixels int64
 }
 
 // kind is the kind of a calibration file.

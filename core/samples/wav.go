@@ -21,6 +21,12 @@ const (
 // extensible format, whose first two bytes are the format tag.
 var guidSuffix = []byte{0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71}
 
+// Limits of a sane WAV header: beyond them the fmt chunk is damaged.
+const (
+	maxWAVChannels = 1024
+	maxWAVRate     = 10_000_000
+)
+
 // wavInfo is a parsed WAV file.
 type wavInfo struct {
 	format   int // wavePCM or waveFloat
@@ -135,6 +141,12 @@ func parseFmt(c []byte) (*wavInfo, error) {
 	}
 	if w.channels == 0 {
 		return nil, errors.New("the fmt chunk declares 0 channels")
+	}
+	if w.channels > maxWAVChannels {
+		return nil, fmt.Errorf("the fmt chunk declares %d channels, more than the %d a sound file can sensibly have: the header is damaged", w.channels, maxWAVChannels)
+	}
+	if w.rate == 0 || w.rate > maxWAVRate {
+		return nil, fmt.Errorf("the fmt chunk declares a sample rate of %d Hz (want 1 Hz to %d MHz): the header is damaged", w.rate, maxWAVRate/1_000_000)
 	}
 	w.frame = w.channels * w.bits / 8
 	if blockAlign != w.frame {

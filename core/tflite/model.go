@@ -41,14 +41,11 @@ const maxFlatBufferBytes = math.MaxInt32
 // Load parses a .tflite file. The returned Model does not share memory with
 // data.
 func Load(data []byte) (m *Model, err error) {
-	if len(data) < 8 {
-		return nil, fmt.Errorf("%w: %d bytes is too short for a FlatBuffer", ErrNotModel, len(data))
-	}
-	if id := string(data[4:8]); id != FileIdentifier {
-		return nil, fmt.Errorf("%w: file identifier is %q, want %q", ErrNotModel, id, FileIdentifier)
+	if err := notModel(data); err != nil {
+		return nil, err
 	}
 	if err := schema.Verify(data); err != nil {
-		return nil, fmt.Errorf("malformed model: %w", err)
+		return nil, verifyFailed(data, err)
 	}
 	// The object API aliases byte vectors into its input; give it a private
 	// copy so the caller's bytes and the Model stay independent.
@@ -67,6 +64,9 @@ func Load(data []byte) (m *Model, err error) {
 	}
 	m.normalizeOpcodes()
 	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if err := m.CheckGraph(); err != nil {
 		return nil, err
 	}
 	return m, nil

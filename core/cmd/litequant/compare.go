@@ -38,10 +38,10 @@ func runCompare(args []string, stdout io.Writer) error {
 	if len(inputs) == 0 {
 		return usageError{"missing --input samples"}
 	}
-	if req.Float, err = os.ReadFile(pos[0]); err != nil {
+	if req.Float, err = readModelFile(pos[0]); err != nil {
 		return err
 	}
-	if req.Quantized, err = os.ReadFile(pos[1]); err != nil {
+	if req.Quantized, err = readModelFile(pos[1]); err != nil {
 		return err
 	}
 	if req.Samples, err = samples.ReadPaths(inputs); err != nil {

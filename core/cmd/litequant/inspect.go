@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"litequant/core/inspect"
 	"litequant/core/tflite"
@@ -36,7 +35,7 @@ func runInspect(args []string, stdout io.Writer) error {
 
 // loadModelFile reads and parses a .tflite file; errors name the file.
 func loadModelFile(path string) (*tflite.Model, int, error) {
-	data, err := os.ReadFile(path)
+	data, err := readModelFile(path)
 	if err != nil {
 		return nil, 0, err
 	}

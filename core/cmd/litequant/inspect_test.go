@@ -153,13 +153,17 @@ func TestInspectErrors(t *testing.T) {
 	os.WriteFile(notModel, []byte("hello, this is not a model at all"), 0o644)
 	empty := filepath.Join(dir, "empty.tflite")
 	os.WriteFile(empty, nil, 0o644)
+	savedModel := filepath.Join(dir, "saved")
+	os.Mkdir(savedModel, 0o755)
+	os.WriteFile(filepath.Join(savedModel, "saved_model.pb"), []byte("\x08\x01"), 0o644)
 	cases := []struct {
 		args   []string
 		status int
 		want   string
 	}{
-		{[]string{"inspect", notModel}, 1, `not a TensorFlow Lite model: file identifier is "o, t"`},
+		{[]string{"inspect", notModel}, 1, `this is a text file, not a .tflite model (file identifier is "o, t"`},
 		{[]string{"inspect", empty}, 1, "too short"},
+		{[]string{"inspect", savedModel}, 1, "this is a TensorFlow SavedModel directory, not a .tflite model: convert it"},
 		{[]string{"inspect", filepath.Join(dir, "missing.tflite")}, 1, "no such file"},
 		{[]string{"inspect"}, 2, "want one model file"},
 		{[]string{"inspect", "--bogus", empty}, 2, "flag provided but not defined"},

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"litequant/core/convert"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -69,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 			return 2
 		}
 		fmt.Fprintf(stderr, "litequant %s: %s\n", args[0], oneLine(err.Error()))
+		var pe *convert.PanicError
+		if errors.As(err, &pe) && os.Getenv("LITEQUANT_DEBUG") != "" {
+			stderr.Write(pe.Stack)
+		}
 		return 1
 	}
 	return 0

@@ -22,7 +22,7 @@ var quantizeUsage = "quantize [--mode " + modeNames("|") + "] [--calib PATH ...]
 	"[--calibration minmax|percentile|mse|entropy|auto [--percentile P]] " +
 	"[--input-type T] [--output-type T] [--input-stats [NAME=]MEAN,STD ...] [--default-range MIN,MAX] [--integer-only] [--plain-weights] " +
 	"[--min-weight-elements N] [--skip-ops OP,...] [--skip-tensors REGEX] " +
-	"[--verify PATH ... | --verify-split F | --verify-random N] [--target-sqnr DB] [--float-ops NAME,...] [--report R.json] [--allow-noop] [--config RECIPE.json] -o OUT.tflite IN.tflite"
+	"[--verify PATH ... | --verify-split F | --verify-random N] [--target-sqnr DB] [--float-ops NAME,...] [--input-shape NAME=D,D,... ...] [--max-memory SIZE] [--max-image-pixels N] [--report R.json] [--allow-noop] [--config RECIPE.json] -o OUT.tflite IN.tflite"
 
 // quantizeFlags holds the command line of `litequant quantize`. Every flag
 // but -o, --report and --calib maps one to one onto a convert.Options field
@@ -63,6 +63,7 @@ func (f *quantizeFlags) register(fs *flag.FlagSet) {
 	fs.String("config", "", "a recipe: the options as JSON, as the page saves them (flags given as well override it)")
 	registerFallback(fs, o)
 	fs.BoolVar(&o.PlainWeights, "plain-weights", false, "round weights to nearest and keep biases, as TensorFlow does, instead of tuning them from the calibration data")
+	registerLimits(fs, &o.Limits)
 }
 
 // modeNames joins convert's mode names with sep.
@@ -166,7 +167,7 @@ func runQuantize(args []string, stdout io.Writer) error {
 		return err
 	}
 	in := pos[0]
-	data, err := os.ReadFile(in)
+	data, err := readModelFile(in)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func TestQuantizeErrors(t *testing.T) {
 		status int
 		want   string // in the first line of stderr
 	}{
-		{"not a model", []string{"-o", out, notModel}, 1, "not a TensorFlow Lite model"},
+		{"not a model", []string{"-o", out, notModel}, 1, "this is a text file, not a .tflite model"},
 		{"missing input", []string{"-o", out, filepath.Join(dir, "absent.tflite")}, 1, "no such file"},
 		{"no float weights", []string{"-o", out, small}, 1, "nothing to quantize: no float weights to quantize: 1 with fewer than 1024 elements (pass --allow-noop to write an unchanged copy)"},
 		{"no float weights float16", []string{"--mode", "float16", "-o", out, small}, 1, "nothing to quantize"},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"litequant/core/convert"
 	"litequant/core/interp"
 	"litequant/core/npy"
 	"litequant/core/samples"
@@ -38,6 +39,7 @@ func runRun(args []string, stdout io.Writer) error {
 	signature := fs.String("signature", "", "signature key to run (default: the primary subgraph)")
 	outDir := fs.String("o", "", "output directory")
 	dequantize := fs.Bool("dequantize", false, "write quantized outputs as float32 real numbers ((q - zero point) × scale)")
+	maxMemory := fs.String("max-memory", "", "refuse a model whose activations need more memory than this (e.g. 8GiB; default 4GiB)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -48,11 +50,17 @@ func runRun(args []string, stdout io.Writer) error {
 	if *outDir == "" {
 		return usageError{"-o OUTDIR is required"}
 	}
+	var limit int64
+	if *maxMemory != "" {
+		if limit, err = convert.ParseSize(*maxMemory); err != nil {
+			return usageError{"--max-memory: " + err.Error()}
+		}
+	}
 	m, _, err := loadModelFile(pos[0])
 	if err != nil {
 		return err
 	}
-	it, err := interp.New(m, interp.Options{Signature: *signature})
+	it, err := interp.New(m, interp.Options{Signature: *signature, MaxMemory: limit})
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}

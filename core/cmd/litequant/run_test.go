@@ -98,6 +98,8 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", model, "--input", filepath.Join(dir, "missing.npy"), "-o", out}, 1, "missing.npy"},
 		{[]string{"run", model, "--input", good}, 2, "-o OUTDIR is required"},
 		{[]string{"run", model, "--input", good, "--signature", "nope", "-o", out}, 1, `no signature "nope"`},
+		{[]string{"run", model, "--input", good, "--max-memory", "16", "-o", out}, 1, `relu.tflite: subgraph 0: the activations need 24 bytes at their peak, more than the 16 bytes limit: memory limit (largest tensors: tensor 0 "x" FLOAT32[1 3] 12 bytes, tensor 1 "y" FLOAT32[1 3] 12 bytes)`},
+		{[]string{"run", model, "--input", good, "--max-memory", "x", "-o", out}, 2, `--max-memory: "x" is not a size`},
 	}
 	for _, c := range cases {
 		status, _, stderr := runCLI(t, c.args...)

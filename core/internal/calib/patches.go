@@ -131,6 +131,9 @@ func patchOps(m *tflite.Model, si int) map[int][]*patchOp {
 		}
 		p.sh, p.sw, p.dh, p.dw = max(p.sh, 1), max(p.sw, 1), max(p.dh, 1), max(p.dw, 1)
 		d := p.st.Dims
+		if d <= 0 || p.st.Groups <= 0 || int64(p.st.Groups)*int64(d) > maxPatchValues {
+			continue // a damaged shape: no statistics to record (found by the sweep)
+		}
 		p.st.sum = make([]float64, p.st.Groups*d)
 		if d <= MaxMomentDims {
 			p.st.moment = make([]float64, p.st.Groups*d*d)
@@ -139,6 +142,10 @@ func patchOps(m *tflite.Model, si int) map[int][]*patchOp {
 	}
 	return out
 }
+
+// maxPatchValues bounds Groups × Dims of the patch statistics of one
+// operator (real models stay far below: 3×3×512 is 4608).
+const maxPatchValues = 1 << 24
 
 // present reports whether op has an input at position k.
 func present(op *fb.OperatorT, k int) bool { return k < len(op.Inputs) && op.Inputs[k] >= 0 }

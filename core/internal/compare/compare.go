@@ -43,6 +43,9 @@ type Options struct {
 	Isolated bool
 	// Progress, if set, is called after each sample.
 	Progress func(done, total int)
+	// MaxMemory is the interpreters' activation memory limit
+	// (interp.Options.MaxMemory; 0: its default).
+	MaxMemory int64
 }
 
 // Report is the outcome of a comparison.
@@ -181,11 +184,11 @@ func Run(ctx context.Context, float, quant *tflite.Model, src Source, opts Optio
 	if src.Len() == 0 {
 		return nil, errors.New("no samples to compare on")
 	}
-	fit, err := interp.New(float, interp.Options{})
+	fit, err := interp.New(float, interp.Options{MaxMemory: opts.MaxMemory})
 	if err != nil {
 		return nil, fmt.Errorf("float model: %w", err)
 	}
-	qit, err := interp.New(quant, interp.Options{})
+	qit, err := interp.New(quant, interp.Options{MaxMemory: opts.MaxMemory})
 	if err != nil {
 		return nil, fmt.Errorf("quantized model: %w", err)
 	}
