@@ -178,7 +178,9 @@ type Options struct {
 	// Progress, if set, is called after each sample with the number done
 	// (of the shard's samples, with Shards).
 	Progress func(done, total int)
-<<<<<<< HEAD
+	// MaxMemory is the interpreters' activation memory limit
+	// (interp.Options.MaxMemory; 0: its default).
+	MaxMemory int64
 	// Shards > 1 runs only a shard of the samples: the blocks of
 	// SampleBlock samples whose index b has b % Shards == Shard. The result
 	// is partial (Stats.Shard set): Merge combines the Shards results into
@@ -189,11 +191,6 @@ type Options struct {
 // inShard reports whether sample i is run.
 func (o Options) inShard(i int) bool {
 	return o.Shards <= 1 || (i/SampleBlock)%o.Shards == o.Shard
-=======
-	// MaxMemory is the interpreters' activation memory limit
-	// (interp.Options.MaxMemory; 0: its default).
-	MaxMemory int64
->>>>>>> robust
 }
 
 // Run calibrates m on every sample of src. It stops early when ctx is

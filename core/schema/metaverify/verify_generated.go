@@ -23,6 +23,10 @@ type VerifyError struct {
 	Path string
 	// Reason says what is wrong there.
 	Reason string
+	// Needs, when the problem is something running past the end of the
+	// buffer, is the buffer size that would hold it (so a caller can say
+	// "the file ends at byte N but the model needs M"); 0 otherwise.
+	Needs int64
 }
 
 func (e *VerifyError) Error() string {
@@ -208,6 +212,12 @@ func (v *verifier) fail(format string, args ...any) error {
 	return &VerifyError{Path: v.pathString(), Reason: fmt.Sprintf(format, args...)}
 }
 
+// failPast is fail for something that would need the buffer to be need
+// bytes long.
+func (v *verifier) failPast(need int64, format string, args ...any) error {
+	return &VerifyError{Path: v.pathString(), Reason: fmt.Sprintf(format, args...), Needs: need}
+}
+
 func (v *verifier) u16(p int64) int64 { return int64(binary.LittleEndian.Uint16(v.buf[p:])) }
 func (v *verifier) u32(p int64) int64 { return int64(binary.LittleEndian.Uint32(v.buf[p:])) }
 
@@ -216,7 +226,7 @@ func (v *verifier) u32(p int64) int64 { return int64(binary.LittleEndian.Uint32(
 // (offsets only point forward) and inside the buffer.
 func (v *verifier) follow(p int64) (int64, error) {
 	if p < 0 || p+4 > v.size {
-		return 0, v.fail("4-byte offset at byte %d runs past the end of the %d-byte buffer", p, v.size)
+		return 0, v.failPast(p+4, "4-byte offset at byte %d runs past the end of the %d-byte buffer", p, v.size)
 	}
 	o := v.u32(p)
 	if o == 0 {
@@ -226,7 +236,7 @@ func (v *verifier) follow(p int64) (int64, error) {
 		return 0, v.fail("offset %d at byte %d is out of range (offsets must be below 2^31)", o, p)
 	}
 	if p+o >= v.size {
-		return 0, v.fail("offset %d at byte %d points to byte %d, past the end of the %d-byte buffer", o, p, p+o, v.size)
+		return 0, v.failPast(p+o+1, "offset %d at byte %d points to byte %d, past the end of the %d-byte buffer", o, p, p+o, v.size)
 	}
 	return p + o, nil
 }
@@ -247,7 +257,7 @@ func (v *verifier) table(t int64, ti uint16) error {
 	}
 	size := v.size
 	if t+4 > size {
-		return v.fail("%s table at byte %d: its 4-byte vtable offset runs past the end of the %d-byte buffer", desc.name, t, size)
+		return v.failPast(t+4, "%s table at byte %d: its 4-byte vtable offset runs past the end of the %d-byte buffer", desc.name, t, size)
 	}
 	soff := int64(int32(binary.LittleEndian.Uint32(v.buf[t:])))
 	vt := t - soff
@@ -259,11 +269,11 @@ func (v *verifier) table(t int64, ti uint16) error {
 		return v.fail("%s table at byte %d: its vtable at byte %d has size %d, want an even size of at least 4", desc.name, t, vt, vsize)
 	}
 	if vt+vsize > size {
-		return v.fail("%s table at byte %d: its vtable at byte %d with size %d runs past the end of the %d-byte buffer", desc.name, t, vt, vsize, size)
+		return v.failPast(vt+vsize, "%s table at byte %d: its vtable at byte %d with size %d runs past the end of the %d-byte buffer", desc.name, t, vt, vsize, size)
 	}
 	tsize := v.u16(vt + 2)
 	if t+tsize > size {
-		return v.fail("%s table at byte %d with inline size %d runs past the end of the %d-byte buffer", desc.name, t, tsize, size)
+		return v.failPast(t+tsize, "%s table at byte %d with inline size %d runs past the end of the %d-byte buffer", desc.name, t, tsize, size)
 	}
 	fields := desc.fields
 	if n := int((vsize - 4) / 2); len(fields) > n {
@@ -388,11 +398,11 @@ func (v *verifier) offsetField(p int64, f *fieldDesc, utype byte) error {
 // its length.
 func (v *verifier) vector(p, elemSize int64) (int64, error) {
 	if p+4 > v.size {
-		return 0, v.fail("4-byte vector length at byte %d runs past the end of the %d-byte buffer", p, v.size)
+		return 0, v.failPast(p+4, "4-byte vector length at byte %d runs past the end of the %d-byte buffer", p, v.size)
 	}
 	n := v.u32(p)
 	if p+4+n*elemSize > v.size {
-		return 0, v.fail("vector of %d-byte elements with length %d runs past the end of the %d-byte buffer (vector at byte %d)", elemSize, n, v.size, p)
+		return 0, v.failPast(p+4+n*elemSize, "vector of %d-byte elements with length %d runs past the end of the %d-byte buffer (vector at byte %d)", elemSize, n, v.size, p)
 	}
 	return n, nil
 }
@@ -400,12 +410,12 @@ func (v *verifier) vector(p, elemSize int64) (int64, error) {
 // str checks the string at byte p: its length, bytes and NUL terminator.
 func (v *verifier) str(p int64) error {
 	if p+4 > v.size {
-		return v.fail("4-byte string length at byte %d runs past the end of the %d-byte buffer", p, v.size)
+		return v.failPast(p+4, "4-byte string length at byte %d runs past the end of the %d-byte buffer", p, v.size)
 	}
 	n := v.u32(p)
 	end := p + 4 + n
 	if end+1 > v.size {
-		return v.fail("string of length %d and its NUL terminator run past the end of the %d-byte buffer (string at byte %d)", n, v.size, p)
+		return v.failPast(end+1, "string of length %d and its NUL terminator run past the end of the %d-byte buffer (string at byte %d)", n, v.size, p)
 	}
 	if v.buf[end] != 0 {
 		return v.fail("string of length %d at byte %d is not NUL-terminated", n, p)
