@@ -6,10 +6,11 @@
 //	go run ./scripts/bench_interp [--model PATH ...] [--runs N] [--rounds N] [--warmup N]
 //
 // For each model (default: mobilenet_v1_0.25_224_float and iris_landmark
-// from ../shared/models next to the repository) it writes deterministic
+// from ../shared/models next to the repository, and the 257×257
+// segmentation-size model of scripts/bench_page/segmodel) it writes deterministic
 // random inputs to a temporary .npy file per model input and measures the
 // mean wall time of one inference over --runs calls, after --warmup calls,
-// in each of four ways:
+// in each of these ways:
 //
 //   - go native: the interpreter in this process, with its default worker
 //     goroutines (GOMAXPROCS, see core/interp's LITEQUANT_THREADS);
@@ -17,6 +18,9 @@
 //   - go wasm: the interpreter compiled with GOOS=js GOARCH=wasm
 //     (./scripts/bench_interp/wasm) and run by Node with Go's
 //     lib/wasm/wasm_exec_node.js;
+//   - wasm chrome: the same in a headless chromium page
+//     (./scripts/bench_interp/wasmpage), as the converter page runs it
+//     (left out with --no-litert, or when chromium is missing);
 //   - tflite: the real runtime, 1 thread (WebAssembly SIMD build, in Node),
 //     through scripts/tflite_run.js;
 //   - litert.js: the current LiteRT web runtime (XNNPack, WebAssembly,
@@ -47,6 +51,7 @@ import (
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 	"litequant/scripts/bench_interp/benchcore"
+	"litequant/scripts/bench_page/segmodel"
 )
 
 var defaultModels = []string{"mobilenet_v1_0.25_224_float", "iris_landmark"}
@@ -92,6 +97,7 @@ const (
 	mNative = iota
 	mSingle
 	mWasm
+	mWasmPage
 	mRuntime
 	mLiteRT
 	numMeasures
@@ -118,7 +124,8 @@ func run(models []string, runs, rounds, warmup int, withLiteRT bool) error {
 	if err != nil {
 		return err
 	}
-	if len(models) == 0 {
+	defaults := len(models) == 0
+	if defaults {
 		for _, m := range defaultModels {
 			models = append(models, filepath.Join(filepath.Dir(root), "shared", "models", m+".tflite"))
 		}
@@ -132,6 +139,13 @@ func run(models []string, runs, rounds, warmup int, withLiteRT bool) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if defaults { // and a segmentation-size model (../shared has none)
+		seg := filepath.Join(tmp, "segmentation_257.tflite")
+		if err := os.WriteFile(seg, segmodel.Build(), 0o644); err != nil {
+			return err
+		}
+		models = append(models, seg)
+	}
 
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
@@ -152,6 +166,16 @@ func run(models []string, runs, rounds, warmup int, withLiteRT bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	var page *wasmPage
+	if withLiteRT {
+		fmt.Fprintln(os.Stderr, "starting the js/wasm interpreter in chromium...")
+		if page, err = openWasmPage(root, strings.TrimSpace(string(goroot)), filepath.Join(tmp, "page")); err != nil {
+			fmt.Fprintf(os.Stderr, "go wasm in chromium left out: %v\n", err)
+			page = nil
+		} else {
+			defer page.Close()
+		}
 	}
 	var lrt *litert.Runtime
 	if withLiteRT {
@@ -194,6 +218,13 @@ func run(models []string, runs, rounds, warmup int, withLiteRT bool) error {
 				note("go wasm", err)
 			} else {
 				r.ms[mWasm] = append(r.ms[mWasm], res.MeanMs)
+			}
+			if page != nil {
+				if ms, err := page.time(path, inputs, warmup, runs); err != nil {
+					note("go wasm in chromium", err)
+				} else {
+					r.ms[mWasmPage] = append(r.ms[mWasmPage], ms)
+				}
 			}
 			if ms, err := runRuntime(node, root, path, inputs, filepath.Join(tmp, fmt.Sprintf("out%d", mi)), runs, warmup); err != nil {
 				note("tflite", err)
@@ -354,15 +385,15 @@ func printTable(rows []row, runs, rounds int) {
 		return fmt.Sprintf("%.2fx", a/b)
 	}
 	fmt.Printf("ms per inference: median of %d rounds, each the mean of %d inferences\n", rounds, runs)
-	fmt.Printf("%-30s %11s %11s %11s %11s %11s   %13s %14s %11s %11s\n", "model", "go native", "go 1 thread", "go wasm", "tflite", "litert.js",
-		"native/tflite", "1thread/tflite", "wasm/tflite", "wasm/litert")
+	fmt.Printf("%-30s %11s %11s %11s %11s %11s %11s   %13s %14s %11s %11s %15s\n", "model", "go native", "go 1 thread", "go wasm", "wasm chrome", "tflite", "litert.js",
+		"native/tflite", "1thread/tflite", "wasm/tflite", "wasm/litert", "chrome/litert")
 	for _, r := range rows {
 		var m [numMeasures]float64
 		for i := range m {
 			m[i] = median(r.ms[i])
 		}
-		fmt.Printf("%-30s %11s %11s %11s %11s %11s   %13s %14s %11s %11s\n", r.name, ms(m[mNative]), ms(m[mSingle]), ms(m[mWasm]), ms(m[mRuntime]), ms(m[mLiteRT]),
-			ratio(m[mNative], m[mRuntime]), ratio(m[mSingle], m[mRuntime]), ratio(m[mWasm], m[mRuntime]), ratio(m[mWasm], m[mLiteRT]))
+		fmt.Printf("%-30s %11s %11s %11s %11s %11s %11s   %13s %14s %11s %11s %15s\n", r.name, ms(m[mNative]), ms(m[mSingle]), ms(m[mWasm]), ms(m[mWasmPage]), ms(m[mRuntime]), ms(m[mLiteRT]),
+			ratio(m[mNative], m[mRuntime]), ratio(m[mSingle], m[mRuntime]), ratio(m[mWasm], m[mRuntime]), ratio(m[mWasm], m[mLiteRT]), ratio(m[mWasmPage], m[mLiteRT]))
 		for _, e := range r.err {
 			fmt.Printf("  %s\n", e)
 		}

@@ -121,6 +121,9 @@ func run(models []string, nImages int, threadList string) error {
 
 	fmt.Printf("page int8 calibration, %d images, ms/sample (ratio to 1 worker); peak chromium PSS\n", nImages)
 	for _, path := range models {
+		if path, err = filepath.Abs(path); err != nil { // chromium's file input wants absolute paths
+			return err
+		}
 		name := strings.TrimSuffix(filepath.Base(path), ".tflite")
 		fmt.Fprintf(os.Stderr, "%s: native...\n", name)
 		nat, err := nativeMS(path, images)
@@ -184,6 +187,9 @@ func pageMS(browser, profile, url, model string, images []string, n int) (float6
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	wait := func(expr string) error {
+		if os.Getenv("BENCH_PAGE_DEBUG") != "" {
+			fmt.Fprintln(os.Stderr, "  waiting for", expr)
+		}
 		for {
 			ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
 			if err != nil {

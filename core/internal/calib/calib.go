@@ -294,7 +294,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		var err error
 		buf, err = src.SampleTo(i, buf)
 		if err != nil {
-			return nil, fmt.Errorf("sample %s: %w", src.Source(i), err)
+			return nil, err // Source's errors name the sample
 		}
 		shapes := src.Shapes(i)
 		for k := range runs {

@@ -25,12 +25,26 @@ type Result struct {
 // input, in order, with the input's own shape and type), calls Invoke
 // warmup times and then times runs calls.
 func Time(modelPath string, inputs []string, warmup, runs int) (*Result, error) {
-	if runs < 1 {
-		return nil, fmt.Errorf("runs must be at least 1")
-	}
 	data, err := os.ReadFile(modelPath)
 	if err != nil {
 		return nil, err
+	}
+	var arrays []*npy.Array
+	for _, path := range inputs {
+		a, err := npy.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		arrays = append(arrays, a)
+	}
+	return TimeModel(modelPath, data, arrays, warmup, runs)
+}
+
+// TimeModel is Time on a model's bytes and its inputs (name is for
+// messages).
+func TimeModel(name string, data []byte, inputs []*npy.Array, warmup, runs int) (*Result, error) {
+	if runs < 1 {
+		return nil, fmt.Errorf("runs must be at least 1")
 	}
 	m, err := tflite.Load(data)
 	if err != nil {
@@ -41,13 +55,9 @@ func Time(modelPath string, inputs []string, warmup, runs int) (*Result, error) 
 		return nil, err
 	}
 	if len(inputs) != it.NumInputs() {
-		return nil, fmt.Errorf("%s has %d inputs, %d .npy files given", modelPath, it.NumInputs(), len(inputs))
+		return nil, fmt.Errorf("%s has %d inputs, %d .npy files given", name, it.NumInputs(), len(inputs))
 	}
-	for i, path := range inputs {
-		a, err := npy.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
+	for i, a := range inputs {
 		if err := it.SetInput(i, a.Shape, a.Data); err != nil {
 			return nil, err
 		}
