@@ -93,11 +93,11 @@ const (
 	entropyMaxLevels = 512
 	// entropyCandidates bounds the thresholds tried (evenly spaced).
 	entropyCandidates = 384
-	// entropyMinValues: with fewer values than this (4 per bin) the
-	// histogram is too sparse for a divergence to mean anything (a
-	// regressor's one output over 100 samples would be clipped to a few
-	// of them), and the range stays min/max.
-	entropyMinValues = 4 * entropyBins
+	// entropyMinValues: with fewer values than bins the histogram is too
+	// sparse for a divergence to mean anything (a regressor's one output
+	// over 100 samples would be clipped to a few of them), and the range
+	// stays min/max.
+	entropyMinValues = entropyBins
 )
 
 // entropyRange is the range whose threshold has the least KL divergence
