@@ -21,7 +21,10 @@ import (
 	"litequant/core/tflite"
 )
 
-var methodsTable = flag.Bool("methods-table", false, "print the README's table of SQNR per calibration method")
+var (
+	methodsTable = flag.Bool("methods-table", false, "print the README's table of SQNR per calibration method")
+	methodsMode  = flag.String("methods-mode", "int8", "the mode TestMethodsSharedModels quantizes to")
+)
 
 // methodRun is one model quantized with every method from one
 // calibration, judged in the real runtime on held-out samples.
@@ -270,7 +273,8 @@ func minOf(v []float64) float64 {
 	return m
 }
 
-// TestMethodsSharedModels quantizes every shared float model to int8 with
+// TestMethodsSharedModels quantizes every shared float model to int8 (or
+// -methods-mode) with
 // every method from one calibration (half its fixture samples; a quarter
 // verifies auto's whole model, a quarter judges in the real runtime) and
 // checks that auto is nowhere worse than min/max by more than 0.5 dB on
@@ -327,7 +331,7 @@ func TestMethodsSharedModels(t *testing.T) {
 			// Models the runtime cannot run, that cannot be calibrated, or
 			// with nothing to quantize in int8: no comparison (see
 			// TestFullSharedModels in core/internal/quant).
-			if _, err := Convert(context.Background(), Request{Model: model, Calib: calFiles, Options: Options{Mode: Int8}}); err != nil {
+			if _, err := Convert(context.Background(), Request{Model: model, Calib: calFiles, Options: Options{Mode: Mode(*methodsMode)}}); err != nil {
 				note := "cannot be calibrated"
 				if errors.Is(err, ErrNothingToDo) {
 					note = "no integer kernel: left float"
@@ -335,7 +339,7 @@ func TestMethodsSharedModels(t *testing.T) {
 				rows = append(rows, row{model: name, note: note})
 				return
 			}
-			run, ok := tryMethods(t, model, Int8, calFiles, []samples.File{npzFile(t, m, "verify.npz", ver)}, fixtures.Stack(judge))
+			run, ok := tryMethods(t, model, Mode(*methodsMode), calFiles, []samples.File{npzFile(t, m, "verify.npz", ver)}, fixtures.Stack(judge))
 			if !ok {
 				rows = append(rows, row{model: name, note: "the runtime cannot run the float model"})
 				return
