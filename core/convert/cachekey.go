@@ -64,9 +64,9 @@ func CalibrationKey(build string, model []byte, files []samples.File, o Options)
 
 // CalibrationSettings are the options that change calibration statistics:
 // which samples are used and how image pixels become input values. An
-// option added later that changes what calibration records (a histogram
-// normalisation, or anything else calibration records) must be added here, or the cache
-// would hand out statistics computed under other settings.
+// option added later that changes what calibration records (another
+// sample normalisation, say) must be added here, or the cache would hand
+// out statistics computed under other settings.
 type CalibrationSettings struct {
 	CalibCount int     `json:"calib_count"`
 	ImageMean  float32 `json:"image_mean"`

@@ -20,9 +20,11 @@ import (
 
 // AutoCheck is auto's end-to-end check on the verification samples: the
 // model with auto's per-tensor picks and the models of each single method
-// are run beside the float model, and the one with the best worst-output
-// SQNR among those no worse than min/max by more than 0.5 dB on any
-// output is kept (min/max when none is).
+// are run beside the float model. Min/max's model is kept unless
+// another's worst-output SQNR is higher by more than 0.5 dB (smaller
+// differences are within what other samples reverse) and none of its
+// outputs is worse than min/max's by more than 0.5 dB; of those, the one
+// with the highest worst-output SQNR is kept.
 type AutoCheck struct {
 	// Kept is "auto" (the per-tensor picks) or the method kept for the
 	// whole model.
@@ -44,7 +46,8 @@ type AutoCandidate struct {
 }
 
 // autoTolerance is how much worse than min/max (dB) auto's kept model may
-// be on any output of the verification samples.
+// be on any output of the verification samples, and how much better its
+// worst output must be to replace min/max.
 const autoTolerance = 0.5
 
 // checkMethod checks Calibration and Percentile (quantOptions).
@@ -191,7 +194,7 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 		for k := range c.Outputs {
 			ok = ok && !(float64(c.Outputs[k]) < float64(mm.Outputs[k])-autoTolerance)
 		}
-		if ok && c.Worst > check.Candidates[best].Worst {
+		if ok && float64(c.Worst) > float64(mm.Worst)+autoTolerance && c.Worst > check.Candidates[best].Worst {
 			best = i
 		}
 	}

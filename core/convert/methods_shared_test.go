@@ -21,7 +21,10 @@ import (
 	"litequant/core/tflite"
 )
 
-var methodsTable = flag.Bool("methods-table", false, "print the README's table of SQNR per calibration method")
+var (
+	methodsTable = flag.Bool("methods-table", false, "print the README's table of SQNR per calibration method")
+	methodsMode  = flag.String("methods-mode", "int8", "the mode TestMethodsSharedModels quantizes to")
+)
 
 // methodRun is one model quantized with every method from one
 // calibration, judged in the real runtime on held-out samples.
@@ -39,11 +42,24 @@ type methodRun struct {
 // runs each result in the real runtime on judge against the float model.
 func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles []samples.File, judge []*npy.Array, extra ...methodCase) methodRun {
 	t.Helper()
+	run, ok := tryMethods(t, model, mode, calibFiles, verifyFiles, judge, extra...)
+	if !ok {
+		t.Fatal("the float model does not run in the runtime")
+	}
+	return run
+}
+
+// tryMethods is runMethods, reporting false when the runtime cannot run
+// the float model. A quantized model equal to an earlier method's is not
+// run again.
+func tryMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles []samples.File, judge []*npy.Array, extra ...methodCase) (methodRun, bool) {
+	t.Helper()
 	start := time.Now()
 	ref, err := runtimetest.RunModelBytes(t.Context(), model, judge, runtimetest.Options{})
 	if err != nil {
-		t.Fatalf("float model in the runtime: %v", err)
+		return methodRun{}, false
 	}
+	seen := map[string]string{} // model bytes -> the method that gave them first
 	run := methodRun{sqnr: map[string][]float64{}, pooled: map[string]float64{}, warn: map[string]string{}}
 	var stats *Stats
 	cases := []methodCase{{"minmax", 0}, {"percentile", 0}, {"mse", 0}, {"entropy", 0}, {"auto", 0}}
@@ -81,6 +97,11 @@ func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles [
 				run.warn[name] = w
 			}
 		}
+		if first, ok := seen[string(res.Model)]; ok {
+			run.sqnr[name], run.pooled[name] = run.sqnr[first], run.pooled[first]
+			continue
+		}
+		seen[string(res.Model)] = name
 		out, err := runtimetest.RunModelBytes(t.Context(), res.Model, judge, runtimetest.Options{})
 		if err != nil {
 			t.Fatalf("%s: the quantized model in the runtime: %v", method, err)
@@ -89,7 +110,7 @@ func runMethods(t *testing.T, model []byte, mode Mode, calibFiles, verifyFiles [
 		run.pooled[name] = pooledSQNR(t, ref.Outputs, out.Outputs)
 	}
 	run.elapsed = time.Since(start)
-	return run
+	return run, true
 }
 
 // methodCase is a method and its percentile.
@@ -252,7 +273,8 @@ func minOf(v []float64) float64 {
 	return m
 }
 
-// TestMethodsSharedModels quantizes every shared float model to int8 with
+// TestMethodsSharedModels quantizes every shared float model to int8 (or
+// -methods-mode) with
 // every method from one calibration (half its fixture samples; a quarter
 // verifies auto's whole model, a quarter judges in the real runtime) and
 // checks that auto is nowhere worse than min/max by more than 0.5 dB on
@@ -309,11 +331,7 @@ func TestMethodsSharedModels(t *testing.T) {
 			// Models the runtime cannot run, that cannot be calibrated, or
 			// with nothing to quantize in int8: no comparison (see
 			// TestFullSharedModels in core/internal/quant).
-			if _, err := runtimetest.RunModelBytes(t.Context(), model, fixtures.Stack(judge), runtimetest.Options{}); err != nil {
-				rows = append(rows, row{model: name, note: "the runtime cannot run the float model"})
-				return
-			}
-			if _, err := Convert(context.Background(), Request{Model: model, Calib: calFiles, Options: Options{Mode: Int8}}); err != nil {
+			if _, err := Convert(context.Background(), Request{Model: model, Calib: calFiles, Options: Options{Mode: Mode(*methodsMode)}}); err != nil {
 				note := "cannot be calibrated"
 				if errors.Is(err, ErrNothingToDo) {
 					note = "no integer kernel: left float"
@@ -321,7 +339,11 @@ func TestMethodsSharedModels(t *testing.T) {
 				rows = append(rows, row{model: name, note: note})
 				return
 			}
-			run := runMethods(t, model, Int8, calFiles, []samples.File{npzFile(t, m, "verify.npz", ver)}, fixtures.Stack(judge))
+			run, ok := tryMethods(t, model, Mode(*methodsMode), calFiles, []samples.File{npzFile(t, m, "verify.npz", ver)}, fixtures.Stack(judge))
+			if !ok {
+				rows = append(rows, row{model: name, note: "the runtime cannot run the float model"})
+				return
+			}
 			for k, mm := range run.sqnr["minmax"] {
 				if a := run.sqnr["auto"][k]; a < mm-0.5 && !math.IsNaN(mm) {
 					t.Errorf("output %d: auto %.2f dB, min/max %.2f dB", k, a, mm)

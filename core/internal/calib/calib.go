@@ -2,8 +2,9 @@
 // every float tensor it computes, the statistics activation quantization
 // needs: the range of values seen over all samples (min/max, as TensorFlow's
 // calibrator records) and, with Options.Histograms, a histogram of the
-// values (Histogram), from which other range methods choose. Statistics are gathered on the fly by an interpreter
-// observer, so no activation is kept beyond the operator that made it.
+// values (Histogram), from which other range methods choose. Statistics
+// are gathered on the fly by an interpreter observer, so no activation is
+// kept beyond the operator that made it.
 package calib
 
 import (

@@ -93,13 +93,18 @@ const (
 	entropyMaxLevels = 512
 	// entropyCandidates bounds the thresholds tried (evenly spaced).
 	entropyCandidates = 384
+	// entropyMinValues: with fewer values than bins the histogram is too
+	// sparse for a divergence to mean anything (a regressor's one output
+	// over 100 samples would be clipped to a few of them), and the range
+	// stays min/max.
+	entropyMinValues = entropyBins
 )
 
 // entropyRange is the range whose threshold has the least KL divergence
 // (see entropyBins), clipped to min/max.
 func (d *dist) entropyRange(g grid) (lo, hi float64) {
 	peak := max(-d.min, d.max)
-	if d.total == 0 || !(peak > 0) {
+	if d.total < entropyMinValues || !(peak > 0) {
 		return d.min, d.max
 	}
 	// Levels on the side the values are on: a one-sided tensor in an
