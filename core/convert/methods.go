@@ -21,8 +21,9 @@ import (
 // AutoCheck is auto's end-to-end check on the verification samples: the
 // model with auto's per-tensor picks and the models of each single method
 // are run beside the float model. Min/max's model is kept unless
-// another's worst-output SQNR is higher by more than 0.5 dB (smaller
-// differences are within what other samples reverse) and none of its
+// another's worst-output SQNR is higher by more than 0.5 dB and 5% of
+// min/max's (smaller differences are within what other samples reverse)
+// and none of its
 // outputs is worse than min/max's by more than 0.5 dB; of those, the one
 // with the highest worst-output SQNR is kept.
 type AutoCheck struct {
@@ -46,9 +47,14 @@ type AutoCandidate struct {
 }
 
 // autoTolerance is how much worse than min/max (dB) auto's kept model may
-// be on any output of the verification samples, and how much better its
-// worst output must be to replace min/max.
-const autoTolerance = 0.5
+// be on any output of the verification samples; to replace min/max its
+// worst output must be better by autoTolerance or autoMargin of min/max's
+// figure, whichever is more: at 90 dB (int16x8 on a single operator) a
+// dB is sample noise, at 3 dB it is not.
+const (
+	autoTolerance = 0.5
+	autoMargin    = 0.05
+)
 
 // checkMethod checks Calibration and Percentile (quantOptions).
 func (o Options) checkMethod() error {
@@ -194,7 +200,8 @@ func quantizeCalibrated(ctx context.Context, model []byte, m *tflite.Model, mode
 		for k := range c.Outputs {
 			ok = ok && !(float64(c.Outputs[k]) < float64(mm.Outputs[k])-autoTolerance)
 		}
-		if ok && float64(c.Worst) > float64(mm.Worst)+autoTolerance && c.Worst > check.Candidates[best].Worst {
+		margin := max(autoTolerance, autoMargin*math.Abs(float64(mm.Worst)))
+		if ok && float64(c.Worst) > float64(mm.Worst)+margin && c.Worst > check.Candidates[best].Worst {
 			best = i
 		}
 	}
