@@ -102,7 +102,10 @@ export class Converter {
     this.worker.postMessage({ op: "cancel" });
     const running = [...this.pending.values()].filter((p) => p.op === "quantize" || p.op === "shard");
     for (const p of running) {
-      p.timer = setTimeout(() => this.restart("cancelled"), CANCEL_GRACE_MS);
+      // Once per request: a second cancel must not leave the first timer
+      // running past the request's end (it would restart the worker
+      // under the next conversion).
+      if (!p.timer) p.timer = setTimeout(() => this.restart("cancelled"), CANCEL_GRACE_MS);
     }
   }
 }

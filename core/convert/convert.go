@@ -368,7 +368,7 @@ func Convert(ctx context.Context, req Request) (_ *Result, err error) {
 		// The samples are read when calibration needs them, and when
 		// some are held back for verification (cached statistics were
 		// computed on the same split, which the calibration key names).
-		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0 || req.Merged) {
+		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0) {
 			progress("reading", 0, 1)
 			if set, err = loadSamples(m, req, meta); err != nil {
 				return nil, err
@@ -386,10 +386,7 @@ func Convert(ctx context.Context, req Request) (_ *Result, err error) {
 				return nil, err
 			}
 		default:
-			rep.Calibration = &CalibrationInfo{Samples: stats.Samples, Cached: !req.Merged, ElapsedMS: ms(stats.Elapsed)}
-			if req.Merged && set != nil {
-				rep.Calibration.Sources = set.Describe()
-			}
+			rep.Calibration = &CalibrationInfo{Samples: stats.Samples, Sources: stats.Sources, Cached: !req.Merged, ElapsedMS: ms(stats.Elapsed)}
 			cachedNormalization(m, req, meta)
 		}
 		res.Stats = stats
@@ -476,7 +473,7 @@ func calibrate(ctx context.Context, m *tflite.Model, set *samples.Set, o Options
 		return nil, nil, err
 	}
 	progress("calibrating", 0, set.Len())
-	stats, err := calib.Run(ctx, m, set, calibOptions(o, func(done, total int) { progress("calibrating", done, total) }))
+	stats, err := calib.Run(ctx, m, set, calibOptions(o, set, func(done, total int) { progress("calibrating", done, total) }))
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibration: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"litequant/core/internal/calib"
+	"litequant/core/samples"
 	"litequant/core/tflite"
 )
 
@@ -16,7 +17,9 @@ import (
 // for bit, which Convert then takes in Request.Stats (with
 // Request.Merged). The browser runs the shards in parallel workers.
 // Progress is told the shard's sample count first (0 done), then each
-// sample.
+// sample. The statistics record the samples' description, so that the
+// conversion from merged statistics reports it without reading the
+// samples again.
 func CalibrateShard(ctx context.Context, req Request, shard, shards int) (*Stats, error) {
 	if shards < 2 || shard < 0 || shard >= shards {
 		return nil, fmt.Errorf("calibration shard %d of %d: want 0 ≤ shard < shards and shards ≥ 2", shard, shards)
@@ -55,7 +58,7 @@ func CalibrateShard(ctx context.Context, req Request, shard, shards int) (*Stats
 		}
 	}
 	progress(0, todo)
-	co := calibOptions(req.Options, progress)
+	co := calibOptions(req.Options, set, progress)
 	co.Shard, co.Shards = shard, shards
 	stats, err := calib.Run(ctx, m, set, co)
 	if err != nil {
@@ -73,6 +76,6 @@ func MergeStats(parts []*Stats) (*Stats, error) {
 // calibOptions are the calibration options of a conversion with options o
 // (one place for Convert and CalibrateShard, so that shards record what a
 // single run does).
-func calibOptions(o Options, progress func(done, total int)) calib.Options {
-	return calib.Options{Patches: true, Channels: true, Histograms: true, MaxMemory: o.memoryLimit(), Progress: progress}
+func calibOptions(o Options, set *samples.Set, progress func(done, total int)) calib.Options {
+	return calib.Options{Patches: true, Channels: true, Histograms: true, MaxMemory: o.memoryLimit(), Progress: progress, Sources: set.Describe()}
 }

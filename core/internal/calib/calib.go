@@ -80,6 +80,9 @@ type Stats struct {
 	// Shard is set on a partial result (Options.Shards), which Merge
 	// combines with the other shards' into a complete one.
 	Shard *ShardInfo `json:"shard,omitempty"`
+	// Sources describes the samples for reports (Options.Sources); Merge
+	// keeps the first shard's.
+	Sources string `json:"sources,omitempty"`
 }
 
 // ShardInfo says which samples a partial result covers.
@@ -187,6 +190,9 @@ type Options struct {
 	// is partial (Stats.Shard set): Merge combines the Shards results into
 	// the one a complete run gives, bit for bit.
 	Shard, Shards int
+	// Sources, if set, is recorded in Stats.Sources (a description of all
+	// the samples, such as "48 images").
+	Sources string
 }
 
 // inShard reports whether sample i is run.
@@ -328,7 +334,7 @@ func Run(ctx context.Context, m *tflite.Model, src Source, opts Options) (*Stats
 		}
 	}
 	endBlock()
-	st := &Stats{Samples: n, SampleNames: names, Elapsed: time.Since(start)}
+	st := &Stats{Samples: n, SampleNames: names, Elapsed: time.Since(start), Sources: opts.Sources}
 	if partial {
 		st.Shard = &ShardInfo{Blocks: append([]int{}, blocks...)}
 	}

@@ -55,7 +55,7 @@ func Merge(parts []*Stats) (*Stats, error) {
 	}
 	slices.SortStableFunc(order, func(a, b *Stats) int { return first(a) - first(b) })
 
-	out := &Stats{Samples: n, SampleNames: make([]string, n), Elapsed: elapsed}
+	out := &Stats{Samples: n, SampleNames: make([]string, n), Elapsed: elapsed, Sources: parts[0].Sources}
 	for _, p := range order {
 		for _, b := range p.Shard.Blocks {
 			for i := b * SampleBlock; i < min(n, (b+1)*SampleBlock); i++ {
