@@ -25,11 +25,19 @@ import (
 //   - h = o · tanh(c) (tanh of c read with 15 + log2 c_scale integer bits),
 //     requantized by 2^-30/hidden_scale to int8 with the hidden
 //     intermediate's zero point subtracted (sic, as the runtime does) and
-//     saturated; h is the step's output and the next step's state.
+//     saturated; without projection h is the step's output and the next
+//     step's state;
+//   - with projection, the output state is (h + hidden zp)·P + bias,
+//     requantized by P's scale × hidden scale / output-state scale plus
+//     the output state's zero point, saturated to int8 and clipped to
+//     ±proj_clip/output-state scale.
 //
 // The effective scales are float32 products and quotients, as the runtime
-// computes them. Supported: with or without CIFG; not yet: peephole,
-// layer normalization, projection (refused by name).
+// computes them. Supported: with or without CIFG and projection; not yet:
+// peephole, layer normalization, and an output state with a non-zero zero
+// point over more than one batch row (refused by name: measured, the
+// runtime then differs from this arithmetic on the rows after the first,
+// by up to 56 steps, in either layout, while a single row matches).
 
 func init() {
 	register(fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM, &kernel{match: ilstmMatch, prepare: prepareILSTM, eval: evalILSTM})
@@ -59,6 +67,12 @@ type ilstmState struct {
 	hidZP            int32
 	inZP, outZP      int32
 	buf              []int32 // the four gates of one step
+	hid              []int8  // h of one step, before projection
+	proj             []int8  // projection weights [nOut, nCell], or nil
+	projBias         []int32 // bias + hidden zp × row sums
+	projM            int32
+	projS            int
+	projClip         int32 // 0: none
 }
 
 func prepareILSTM(n *node) error {
@@ -85,9 +99,6 @@ func prepareILSTM(n *node) error {
 		if in(k) != nil {
 			return unsupportedf("integer LSTM with layer normalization")
 		}
-	}
-	if in(lstmProjW) != nil {
-		return unsupportedf("integer LSTM with projection")
 	}
 	x, out, hs, cs := in(lstmInput), n.outputs[0], in(lstmOutState), in(lstmCellState)
 	if hs == nil || cs == nil {
@@ -121,8 +132,11 @@ func prepareILSTM(n *node) error {
 		return fmt.Errorf("weights must have rank 2, got %v and %v", wo.Shape, ro.Shape)
 	}
 	s.nCell, s.nIn, s.nOut = wo.Shape[0], wo.Shape[1], ro.Shape[1]
-	s.buf = make([]int32, 4*s.nCell)
-	if s.nOut != s.nCell {
+	s.buf, s.hid = make([]int32, 4*s.nCell), make([]int8, s.nCell)
+	if err := s.checkBatch(x.Shape); err != nil {
+		return err
+	}
+	if in(lstmProjW) == nil && s.nOut != s.nCell {
 		return fmt.Errorf("without projection the output size %d must equal the cell size %d", s.nOut, s.nCell)
 	}
 	cifg := in(lstmInW+lstmGateInput) == nil
@@ -154,6 +168,53 @@ func prepareILSTM(n *node) error {
 	s.hidZP = hidQ.zp
 	hidScale := float32(math.Pow(2, -15) / float64(hidQ.scale) * math.Pow(2, -15))
 	s.hidM, s.hidS = qMultiplier(float64(hidScale))
+	return s.prepareProjection(n, hq, hidQ)
+}
+
+// prepareProjection checks the optional projection weights (INT8 [out,
+// cell], one scale, zero point 0) and bias (INT32 [out]) and computes the
+// effective bias, multiplier and clip.
+func (s *ilstmState) prepareProjection(n *node, hq, hidQ tensorQ) error {
+	p, pb := n.input(lstmProjW), n.input(lstmProjB)
+	if p == nil {
+		if pb != nil {
+			return fmt.Errorf("projection bias without projection weights")
+		}
+		return nil
+	}
+	if p.Type != fb.TensorTypeINT8 || !p.IsConst() || !slices.Equal(p.Shape, []int{s.nOut, s.nCell}) {
+		return unsupportedf("projection weights %s %v (want constant INT8 [%d %d])", tflite.TypeName(p.Type), p.Shape, s.nOut, s.nCell)
+	}
+	pq, err := tensorQOf(p, "projection weights")
+	if err != nil {
+		return err
+	}
+	if pq.zp != 0 {
+		return unsupportedf("projection weights with zero point %d (want 0)", pq.zp)
+	}
+	var bias []int32
+	if pb != nil {
+		if pb.Type != fb.TensorTypeINT32 || !pb.IsConst() || pb.NumElements() != s.nOut {
+			return unsupportedf("projection bias %s %v (want constant INT32 [%d])", tflite.TypeName(pb.Type), pb.Shape, s.nOut)
+		}
+		bias = pb.I32()
+	}
+	s.proj = p.I8()
+	s.projBias = make([]int32, s.nOut)
+	for i := range s.projBias {
+		var sum int32
+		for _, v := range s.proj[i*s.nCell : (i+1)*s.nCell] {
+			sum += int32(v)
+		}
+		s.projBias[i] = hidQ.zp * sum
+		if bias != nil {
+			s.projBias[i] += bias[i]
+		}
+	}
+	s.projM, s.projS = qMultiplier(float64(pq.scale * hidQ.scale / hq.scale))
+	if c := s.opts.ProjClip; c > 0 {
+		s.projClip = int32(min(max(c/hq.scale, -128), 127))
+	}
 	return nil
 }
 
@@ -232,6 +293,9 @@ func evalILSTM(n *node) error {
 	if s.opts.TimeMajor {
 		batch, steps = steps, batch
 	}
+	if err := s.checkBatch(x.Shape); err != nil {
+		return err
+	}
 	hState, cState := in(lstmOutState), in(lstmCellState)
 	nc, no := s.nCell, s.nOut
 	if hState.NumElements() != batch*no || cState.NumElements() != batch*nc {
@@ -289,13 +353,49 @@ func evalILSTM(n *node) error {
 				}
 				cb[i] = int16(sum)
 			}
-			for i := range hb {
+			for i := range s.hid {
 				th := fp16.tanh(int32(cb[i]), cellBits)
 				v := qMulByMultiplier(og[i]*th, s.hidM, s.hidS) - s.hidZP
-				hb[i] = int8(min(max(v, math.MinInt8), math.MaxInt8))
+				s.hid[i] = int8(min(max(v, math.MinInt8), math.MaxInt8))
+			}
+			if s.proj == nil {
+				copy(hb, s.hid)
+			} else {
+				s.project(hb)
 			}
 			copy(ov[row*no:(row+1)*no], hb)
 		}
+	}
+	return nil
+}
+
+// project writes the projected output state of s.hid into hb.
+func (s *ilstmState) project(hb []int8) {
+	for i := range hb {
+		acc := s.projBias[i]
+		for j, w := range s.proj[i*s.nCell : (i+1)*s.nCell] {
+			acc += int32(s.hid[j]) * int32(w)
+		}
+		v := min(max(qMulByMultiplier(acc, s.projM, s.projS)+s.outZP, math.MinInt8), math.MaxInt8)
+		if s.projClip > 0 {
+			v = min(max(v, -s.projClip), s.projClip)
+		}
+		hb[i] = int8(v)
+	}
+}
+
+// checkBatch refuses what is not matched yet: an output state with a
+// non-zero zero point over more than one batch row.
+func (s *ilstmState) checkBatch(shape []int) error {
+	if len(shape) != 3 || s.outZP == 0 {
+		return nil
+	}
+	batch := shape[0]
+	if s.opts.TimeMajor {
+		batch = shape[1]
+	}
+	if batch > 1 {
+		return unsupportedf("integer LSTM over %d batch rows with output-state zero point %d (matched for one row only)", batch, s.outZP)
 	}
 	return nil
 }

@@ -25,6 +25,9 @@ type ilstmCfg struct {
 	cellLog2               int   // cell state scale 2^cellLog2
 	xZP, hZP, hidZP        int64 // input, output state and hidden zero points
 	wScale                 float32
+	out                    int // projection to out values (0: none)
+	projBias               bool
+	projClip               float32
 }
 
 func (c ilstmCfg) String() string {
@@ -38,6 +41,9 @@ func (c ilstmCfg) String() string {
 	if c.cellClip > 0 {
 		s += fmt.Sprintf("_clip%g", c.cellClip)
 	}
+	if c.out > 0 {
+		s += fmt.Sprintf("_proj%d_bias%v_pclip%g", c.out, c.projBias, c.projClip)
+	}
 	return s
 }
 
@@ -47,7 +53,11 @@ func (c ilstmCfg) model(r *rand.Rand) []byte {
 	if c.timeMajor {
 		xShape[0], xShape[1] = xShape[1], xShape[0]
 	}
-	const xScale, hScale = 0.02, 1.0 / 128
+	const xScale, hScale, hidScale = 0.02, 1.0 / 128, 1.0 / 128
+	nOut := c.cell
+	if c.out > 0 {
+		nOut = c.out
+	}
 	q := func(t int32, s float32, zp int64) int32 {
 		b.Quantize(t, []float32{s}, []int64{zp}, 0)
 		return t
@@ -66,25 +76,35 @@ func (c ilstmCfg) model(r *rand.Rand) []byte {
 			continue
 		}
 		ins[lstmInW+g] = w(fmt.Sprintf("w%d", g), c.cell, c.in, c.wScale)
-		ins[lstmRecW+g] = w(fmt.Sprintf("r%d", g), c.cell, c.cell, c.wScale)
+		ins[lstmRecW+g] = w(fmt.Sprintf("r%d", g), c.cell, nOut, c.wScale)
 		bias := make([]int32, c.cell)
 		for i := range bias {
 			bias[i] = int32(r.IntN(40001) - 20000)
 		}
 		ins[lstmBias+g] = q(b.ConstInt32(fmt.Sprintf("b%d", g), []int32{int32(c.cell)}, bias), xScale*c.wScale, 0)
 	}
-	hs := q(b.Tensor("h", fb.TensorTypeINT8, int32(c.batch), int32(c.cell)), hScale, c.hZP)
+	if c.out > 0 {
+		ins[lstmProjW] = w("pw", c.out, c.cell, 0.02)
+		if c.projBias {
+			bias := make([]int32, c.out)
+			for i := range bias {
+				bias[i] = int32(r.IntN(4001) - 2000)
+			}
+			ins[lstmProjB] = q(b.ConstInt32("pb", []int32{int32(c.out)}, bias), hidScale*0.02, 0)
+		}
+	}
+	hs := q(b.Tensor("h", fb.TensorTypeINT8, int32(c.batch), int32(nOut)), hScale, c.hZP)
 	cs := q(b.Tensor("c", fb.TensorTypeINT16, int32(c.batch), int32(c.cell)), float32(1/float64(int64(1)<<-c.cellLog2)), 0)
 	b.TensorT(hs).IsVariable = true
 	b.TensorT(cs).IsVariable = true
 	ins[lstmOutState], ins[lstmCellState] = hs, cs
-	y := q(b.Tensor("y", fb.TensorTypeINT8, xShape[0], xShape[1], int32(c.cell)), hScale, c.hZP)
+	y := q(b.Tensor("y", fb.TensorTypeINT8, xShape[0], xShape[1], int32(nOut)), hScale, c.hZP)
 	op := b.Op(fb.BuiltinOperatorUNIDIRECTIONAL_SEQUENCE_LSTM, &fb.UnidirectionalSequenceLSTMOptionsT{
-		FusedActivationFunction: fb.ActivationFunctionTypeTANH, CellClip: c.cellClip, TimeMajor: c.timeMajor}, ins, []int32{y})
+		FusedActivationFunction: fb.ActivationFunctionTypeTANH, CellClip: c.cellClip, ProjClip: c.projClip, TimeMajor: c.timeMajor}, ins, []int32{y})
 	for g := range 4 {
 		op.Intermediates = append(op.Intermediates, b.Tensor(fmt.Sprintf("im%d", g), fb.TensorTypeFLOAT32, 0))
 	}
-	op.Intermediates = append(op.Intermediates, q(b.Tensor("hidden", fb.TensorTypeINT8, 0), hScale, c.hidZP))
+	op.Intermediates = append(op.Intermediates, q(b.Tensor("hidden", fb.TensorTypeINT8, 0), hidScale, c.hidZP))
 	b.Inputs(x)
 	b.Outputs(y)
 	return b.Bytes()
@@ -159,6 +179,11 @@ func TestIntLSTMRuntime(t *testing.T) {
 	add(func(c *ilstmCfg) { c.cellLog2, c.wScale = -10, 0.05 })
 	add(func(c *ilstmCfg) { c.cellClip, c.wScale, c.steps = 0.6, 0.05, 12 })
 	add(func(c *ilstmCfg) { c.wScale, c.steps = 0.2, 12 }) // saturating gates
+	add(func(c *ilstmCfg) { c.batch, c.cell, c.out = 2, 8, 3 })
+	add(func(c *ilstmCfg) { c.batch, c.cell, c.out, c.projBias, c.hidZP = 2, 6, 5, true, 4 })
+	add(func(c *ilstmCfg) { c.cell, c.out, c.projBias, c.hidZP, c.hZP = 6, 5, true, 4, -3 })
+	add(func(c *ilstmCfg) { c.batch, c.cell, c.out, c.xZP = 8, 6, 5, 40 })
+	add(func(c *ilstmCfg) { c.cell, c.out, c.projBias, c.projClip, c.cifg = 7, 4, true, 0.2, true })
 	for i, c := range cfgs {
 		t.Run(c.String(), func(t *testing.T) {
 			r := cvtRand(uint64(100 + i))
@@ -183,6 +208,14 @@ func TestIntLSTMUnsupported(t *testing.T) {
 			m.Subgraphs[0].Operators[0].BuiltinOptions.Value.(*fb.UnidirectionalSequenceLSTMOptionsT).FusedActivationFunction = fb.ActivationFunctionTypeRELU
 		}},
 		{"no intermediates", "intermediate", func(m *tflite.Model) { m.Subgraphs[0].Operators[0].Intermediates = nil }},
+		{"batch 2, output state zero point", "zero point", func(m *tflite.Model) {
+			sg := m.Subgraphs[0]
+			op := sg.Operators[0]
+			for _, k := range []int32{op.Inputs[lstmInput], op.Inputs[lstmOutState], op.Inputs[lstmCellState], op.Outputs[0]} {
+				sg.Tensors[k].Shape[0] = 2
+			}
+			sg.Tensors[op.Inputs[lstmOutState]].Quantization.ZeroPoint[0] = 3
+		}},
 		{"cell scale", "cell state scale", func(m *tflite.Model) {
 			op := m.Subgraphs[0].Operators[0]
 			m.Subgraphs[0].Tensors[op.Inputs[lstmCellState]].Quantization.Scale[0] = 0.001

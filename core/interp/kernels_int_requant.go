@@ -13,7 +13,9 @@ import (
 // multiplier: M = lrintf(256·r), out = ((x - in_zp)·M + 128) >> 8 +
 // out_zp, saturated (XNNPACK's QS8/QU8 convert). Other requantizations
 // (mixed int8/uint8, int16, ratios out of that range) run TensorFlow
-// Lite's Requantize (MultiplyByQuantizedMultiplier), qRequant.
+// Lite's Requantize (MultiplyByQuantizedMultiplier), qRequant; so do all
+// of them in a model on which the delegate fails as a whole (xnnOff,
+// kernels_int_xnn.go).
 
 // xnnRequantizes reports whether XNNPACK takes the requantization from
 // type in to type out with float32 ratio r.

@@ -48,3 +48,21 @@ func TestRequantizeScan(t *testing.T) {
 		iqCompare(t, []ktCase{c})
 	}
 }
+
+// TestRequantizeDelegateOff: in a model where XNNPACK fails as a whole (an
+// int8 MUL with RELU and output zero point 127, whose clamp range is
+// empty), the requantizing QUANTIZE runs TensorFlow Lite's Requantize.
+func TestRequantizeDelegateOff(t *testing.T) {
+	I8 := fb.TensorTypeINT8
+	mul := &ktOp{code: fb.BuiltinOperatorMUL, version: 2, opts: &fb.MulOptionsT{FusedActivationFunction: fb.ActivationFunctionTypeRELU},
+		ins: []ktT{iqT(I8, 0.05, 0, 8), iqT(I8, 0.05, 0, 8)}, outs: []ktT{iqT(I8, 0.01, 127, 8)}}
+	req := &ktOp{code: fb.BuiltinOperatorQUANTIZE, version: 2, ins: []ktT{iqT(I8, 0.0173, -3, 256)}, outs: []ktT{iqT(I8, 0.0173/0.37, 4, 256)}}
+	if !qtXNNFails(t, mul) {
+		t.Fatal("the MUL case no longer fails XNNPACK: pick another")
+	}
+	x := iqRamp(I8, 8)
+	iqCompare(t, []ktCase{
+		{name: "MUL_xnn_fails", op: mul, inputs: []*npy.Array{x, x}},
+		{name: "QUANTIZE_requant_tflite", op: req, inputs: []*npy.Array{iqRamp(I8, 256)}},
+	})
+}

@@ -8,7 +8,7 @@ import (
 //
 // The delegate claims each operator it supports (for the integer kernels
 // here: int8 and uint8 ADD, SUB and MUL within its scale-ratio ranges, MEAN
-// over the spatial axes, MAX_POOL_2D), but it creates XNNPACK's operators
+// over the spatial axes, MAX_POOL_2D, requantizing QUANTIZE), but it creates XNNPACK's operators
 // only when the interpreter is prepared, and one that fails there (an output
 // range whose quantized bounds meet, e.g. RELU with the output zero point at
 // the type's top; a spatial MEAN whose input-to-output scale ratio is

@@ -195,7 +195,7 @@ func evalQuantize(n *node) error {
 	}
 	mult, shift := qMultiplier(float64(inScale) / float64(outScale))
 	rq := qRequant{mult: mult, shift: shift, inZP: int32(inZP), outZP: int32(outZP), lo: lo, hi: hi}
-	if r := inScale / outScale; xnnRequantizes(in.Type, out.Type, r) {
+	if r := inScale / outScale; xnnRequantizes(in.Type, out.Type, r) && !xnnOff(n.it) {
 		rq.xnnMult = xnnRequantMultiplier(r) // kernels_int_requant.go
 	}
 	d := n.output(0, in.Shape)
