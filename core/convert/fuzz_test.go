@@ -54,6 +54,10 @@ func checkConverted(t *testing.T, mode Mode, res *Result, err error) {
 	if errors.As(err, &pe) {
 		t.Fatalf("%s: %v\n%s", mode, err, pe.Stack)
 	}
+	var ipe *interp.PanicError
+	if errors.As(err, &ipe) {
+		t.Fatalf("%s: %v\n%s", mode, err, ipe.Stack)
+	}
 	if errors.Is(err, ErrInternal) || errors.Is(err, interp.ErrInternal) {
 		t.Fatalf("%s: %v", mode, err)
 	}

@@ -245,6 +245,12 @@ func New(m *tflite.Model, opts Options) (it *Interpreter, err error) {
 				it.lastUse[idx] = oi
 			}
 		}
+		if len(op.Outputs) == 0 {
+			// Every operator with a kernel here writes at least one
+			// tensor (those without outputs, such as ASSIGN_VARIABLE, have
+			// none); kernels index output 0.
+			return nil, n.wrap(errors.New("the operator has no outputs"))
+		}
 		n.outputs = make([]*Tensor, len(op.Outputs))
 		for k, idx := range op.Outputs {
 			n.outputs[k] = it.tensors[idx]

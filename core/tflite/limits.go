@@ -3,6 +3,7 @@ package tflite
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	fb "litequant/core/schema/tflitefb"
@@ -76,15 +77,19 @@ func (m *Model) checkOrder(si int) error {
 	}
 	for oi, op := range sg.Operators {
 		for k, t := range op.Inputs {
-			if t < 0 || writer[t] < oi || isInput[t] || sg.Tensors[t].IsVariable || len(m.TensorData(sg.Tensors[t])) > 0 {
+			if t < 0 {
 				continue
 			}
-			w := sg.Operators[writer[t]]
-			how := "a later operator"
-			if writer[t] == oi {
-				how = "the operator itself"
+			// Reading what it writes itself is refused whatever the
+			// tensor: a kernel would overwrite its operand as it reads.
+			if !slices.Contains(op.Outputs, t) && (writer[t] < oi || isInput[t] || sg.Tensors[t].IsVariable || len(m.TensorData(sg.Tensors[t])) > 0) {
+				continue
 			}
-			return fmt.Errorf("subgraph %d, operator %d (%s): input %d is tensor %d (%q), which %s writes (operator %d, %s): the operators are out of order or form a cycle", si, oi, m.OpName(op), k, t, sg.Tensors[t].Name, how, writer[t], m.OpName(w))
+			w, how := writer[t], "a later operator"
+			if slices.Contains(op.Outputs, t) {
+				w, how = oi, "the operator itself"
+			}
+			return fmt.Errorf("subgraph %d, operator %d (%s): input %d is tensor %d (%q), which %s writes (operator %d, %s): the operators are out of order or form a cycle", si, oi, m.OpName(op), k, t, sg.Tensors[t].Name, how, w, m.OpName(sg.Operators[w]))
 		}
 	}
 	return nil

@@ -20,13 +20,13 @@ func TestGraphLimits(t *testing.T) {
 	// addSubgraph appends a subgraph whose one operator is op.
 	addSubgraph := func(m *tflite.Model, op *fb.OperatorT) {
 		m.Subgraphs = append(m.Subgraphs, &fb.SubGraphT{Name: "sub",
-			Tensors: []*fb.TensorT{{Name: "s", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}},
-			Inputs:  []int32{0}, Outputs: []int32{0},
+			Tensors: []*fb.TensorT{{Name: "s", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}, {Name: "t", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}},
+			Inputs:  []int32{0}, Outputs: []int32{1},
 			Operators: []*fb.OperatorT{op}})
 	}
 	callOp := func(m *tflite.Model, opts *fb.BuiltinOptionsT) *fb.OperatorT {
 		m.OperatorCodes = append(m.OperatorCodes, &fb.OperatorCodeT{BuiltinCode: fb.BuiltinOperatorWHILE, Version: 1})
-		return &fb.OperatorT{OpcodeIndex: uint32(len(m.OperatorCodes) - 1), Inputs: []int32{0}, Outputs: []int32{0}, BuiltinOptions: opts}
+		return &fb.OperatorT{OpcodeIndex: uint32(len(m.OperatorCodes) - 1), Inputs: []int32{0}, Outputs: []int32{1}, BuiltinOptions: opts}
 	}
 	cases := []struct {
 		name string
@@ -49,6 +49,9 @@ func TestGraphLimits(t *testing.T) {
 		{"operator reads its own output", edit(func(m *tflite.Model) {
 			m.Subgraphs[0].Operators[1].Inputs[1] = 5
 		}), `subgraph 0, operator 1 (ADD): input 1 is tensor 5 ("y"), which the operator itself writes`},
+		{"operator writes the subgraph input it reads", edit(func(m *tflite.Model) {
+			m.Subgraphs[0].Operators[0].Outputs[0] = 0
+		}), `subgraph 0, operator 0 (FULLY_CONNECTED): input 0 is tensor 0 ("x"), which the operator itself writes (operator 0, FULLY_CONNECTED)`},
 		{"while calls its own subgraph", edit(func(m *tflite.Model) {
 			op := callOp(m, &fb.BuiltinOptionsT{Type: fb.BuiltinOptionsWhileOptions, Value: &fb.WhileOptionsT{CondSubgraphIndex: 1, BodySubgraphIndex: 1}})
 			addSubgraph(m, op)
@@ -83,7 +86,7 @@ func TestCallingOtherSubgraphsIsFine(t *testing.T) {
 	m.OperatorCodes = append(m.OperatorCodes, &fb.OperatorCodeT{BuiltinCode: fb.BuiltinOperatorWHILE, Version: 1})
 	code := uint32(len(m.OperatorCodes) - 1)
 	sub := func(ops ...*fb.OperatorT) *fb.SubGraphT {
-		return &fb.SubGraphT{Tensors: []*fb.TensorT{{Name: "s", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}}, Inputs: []int32{0}, Outputs: []int32{0}, Operators: ops}
+		return &fb.SubGraphT{Tensors: []*fb.TensorT{{Name: "s", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}, {Name: "t", Type: fb.TensorTypeFLOAT32, Shape: []int32{1}}}, Inputs: []int32{0}, Outputs: []int32{1}, Operators: ops}
 	}
 	call := func(in, out int32, opts any) *fb.OperatorT {
 		o := &fb.OperatorT{OpcodeIndex: code, Inputs: []int32{in}, Outputs: []int32{out}}
@@ -98,8 +101,7 @@ func TestCallingOtherSubgraphsIsFine(t *testing.T) {
 	sg := m.Subgraphs[0]
 	sg.Tensors = append(sg.Tensors, &fb.TensorT{Name: "z", Type: fb.TensorTypeFLOAT32, Shape: []int32{1, 3}})
 	sg.Operators = append(sg.Operators, call(5, 6, &fb.WhileOptionsT{CondSubgraphIndex: 1, BodySubgraphIndex: 2}))
-	m.Subgraphs = append(m.Subgraphs, sub(call(0, 0, &fb.CallOnceOptionsT{InitSubgraphIndex: 3})), sub(call(0, 0, &fb.CallOnceOptionsT{InitSubgraphIndex: 3})), sub())
-	// Subgraph 1's operator writes its own input tensor 0, which is allowed.
+	m.Subgraphs = append(m.Subgraphs, sub(call(0, 1, &fb.CallOnceOptionsT{InitSubgraphIndex: 3})), sub(call(0, 1, &fb.CallOnceOptionsT{InitSubgraphIndex: 3})), sub())
 	if _, err := tflite.Load(packRaw(m)); err != nil {
 		t.Fatal(err)
 	}
