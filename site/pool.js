@@ -17,6 +17,13 @@ export function defaultThreads() {
   return Math.max(1, Math.min(MAX_THREADS, n));
 }
 
+// withoutThreads drops the page-only threads option before options reach
+// the converter.
+function withoutThreads(options) {
+  const { threads, ...opts } = options || {};
+  return opts;
+}
+
 export class Pool {
   constructor(url = "worker.js") {
     this.url = url;
@@ -34,6 +41,10 @@ export class Pool {
   recent() { return this.main.recent(); }
   load(key) { return this.main.load(key); }
   remove(key) { return this.main.remove(key); }
+  metadata(file) { return this.main.metadata(file); }
+  // advise and preview run in the main worker; threads is the page's own.
+  advise(model, options) { return this.main.advise(model, withoutThreads(options)); }
+  preview(model, quantized, files, options) { return this.main.preview(model, quantized, files, withoutThreads(options)); }
 
   // workers returns n converters: the main one and n-1 helpers.
   workers(n) {
