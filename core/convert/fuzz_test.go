@@ -12,7 +12,7 @@ import (
 
 // FuzzConvert runs mutated models through the whole conversion, dynamic
 // and int8 (calibrated on two samples made for the model's inputs), with
-// a 256 MiB memory limit: every input must give a result or an error,
+// a 64 MiB memory limit (so that execs stay under the fuzzer's 10 s): every input must give a result or an error,
 // never a panic (ErrInternal) or a hang, and a result must load again.
 // Seeds: the project's built models and the ../shared models up to 256 KiB
 // (read at test time); crashers found are kept under testdata/fuzz.
@@ -33,7 +33,7 @@ func FuzzConvert(f *testing.F) {
 		}
 		calib := tinySamples(t, m)
 		for _, mode := range []Mode{Dynamic, Int8} {
-			req := Request{Model: data, Options: Options{Mode: mode, MinWeightElements: 1, AllowNoop: true, Limits: Limits{MaxMemory: "256MiB"}}}
+			req := Request{Model: data, Options: Options{Mode: mode, MinWeightElements: 1, AllowNoop: true, Limits: Limits{MaxMemory: "64MiB"}}}
 			if mode == Int8 {
 				if calib == nil {
 					continue

@@ -245,6 +245,10 @@ func New(m *tflite.Model, opts Options) (it *Interpreter, err error) {
 				it.lastUse[idx] = oi
 			}
 		}
+		if len(op.Inputs) == 0 || op.Inputs[0] < 0 {
+			// Every kernel here reads input 0.
+			return nil, n.wrap(errors.New("the operator has no input 0"))
+		}
 		if len(op.Outputs) == 0 {
 			// Every operator with a kernel here writes at least one
 			// tensor (those without outputs, such as ASSIGN_VARIABLE, have

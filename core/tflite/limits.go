@@ -31,6 +31,9 @@ func (m *Model) CheckGraph() error {
 		if err := m.checkOrder(si); err != nil {
 			return err
 		}
+		if err := m.checkDequantize(si); err != nil {
+			return err
+		}
 	}
 	return m.checkRecursion()
 }
@@ -90,6 +93,23 @@ func (m *Model) checkOrder(si int) error {
 				w, how = oi, "the operator itself"
 			}
 			return fmt.Errorf("subgraph %d, operator %d (%s): input %d is tensor %d (%q), which %s writes (operator %d, %s): the operators are out of order or form a cycle", si, oi, m.OpName(op), k, t, sg.Tensors[t].Name, how, w, m.OpName(sg.Operators[w]))
+		}
+	}
+	return nil
+}
+
+// checkDequantize refuses a DEQUANTIZE of a constant whose output shape
+// is not its input's: the weights behind it are read in the output's shape
+// (a damaged shape there broke quantization; found by the sweep).
+func (m *Model) checkDequantize(si int) error {
+	sg := m.Subgraphs[si]
+	for oi, op := range sg.Operators {
+		if m.Builtin(op) != fb.BuiltinOperatorDEQUANTIZE || len(op.Inputs) != 1 || len(op.Outputs) != 1 || op.Inputs[0] < 0 {
+			continue
+		}
+		in, out := sg.Tensors[op.Inputs[0]], sg.Tensors[op.Outputs[0]]
+		if len(m.TensorData(in)) > 0 && !slices.Equal(in.Shape, out.Shape) {
+			return fmt.Errorf("subgraph %d, operator %d (DEQUANTIZE): output %q has shape %v, its constant input %q has %v", si, oi, out.Name, out.Shape, in.Name, in.Shape)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"litequant/core/modelbuild"
 	fb "litequant/core/schema/tflitefb"
 	"litequant/core/tflite"
 )
@@ -172,5 +173,23 @@ func TestSniffPath(t *testing.T) {
 	writeFile(t, dir+"/m.tflite", mustSave(t, tinyModel(t)))
 	if what, _ := tflite.SniffPath(dir + "/m.tflite"); what != "" {
 		t.Fatalf("a model sniffed as %q", what)
+	}
+}
+
+// TestDequantizeShape: DEQUANTIZE of a constant keeps its shape.
+func TestDequantizeShape(t *testing.T) {
+	b := modelbuild.New()
+	w := b.Const("w16", fb.TensorTypeFLOAT16, []int32{2, 3}, make([]byte, 12))
+	d := b.Tensor("w", fb.TensorTypeFLOAT32, 2, -1)
+	x := b.Tensor("x", fb.TensorTypeFLOAT32, 1, 3)
+	y := b.Tensor("y", fb.TensorTypeFLOAT32, 1, 2)
+	b.Op(fb.BuiltinOperatorDEQUANTIZE, nil, []int32{w}, []int32{d})
+	b.Op(fb.BuiltinOperatorFULLY_CONNECTED, &fb.FullyConnectedOptionsT{}, []int32{x, d, -1}, []int32{y})
+	b.Inputs(x)
+	b.Outputs(y)
+	_, err := tflite.Load(b.Bytes())
+	want := `subgraph 0, operator 0 (DEQUANTIZE): output "w" has shape [2 -1], its constant input "w16" has [2 3]`
+	if err == nil || err.Error() != want {
+		t.Fatalf("%v\nwant %s", err, want)
 	}
 }
