@@ -399,7 +399,9 @@ func Convert(ctx context.Context, req Request) (_ *Result, err error) {
 		}
 		var ranges quant.Ranges
 		m, rep.Verification, ranges, err = quantizeCalibrated(ctx, req.Model, m, mi.full, stats, qopts, req.Options, plan, rep, progress)
-		requant = func(q quant.Options) ([]byte, *PassReport, error) { return requantize(req.Model, mi.full, ranges, q) }
+		requant = func(q quant.Options) ([]byte, *PassReport, error) {
+			return requantize(req.Model, mi.full, ranges, q, func(m *tflite.Model) ([]byte, error) { return saveWithMetadata(req.Model, m, typesIn, typesOut, meta) })
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -411,11 +413,7 @@ func Convert(ctx context.Context, req Request) (_ *Result, err error) {
 	if rep.Quantize != nil && rep.Quantize.Noop {
 		res.Model = append([]byte{}, req.Model...)
 	} else {
-		updateMetadata(m, typesIn, typesOut, meta)
-		if res.Model, err = m.Save(); err != nil {
-			return nil, err
-		}
-		if res.Model, err = keepFiles(req.Model, res.Model, meta); err != nil {
+		if res.Model, err = saveWithMetadata(req.Model, m, typesIn, typesOut, meta); err != nil {
 			return nil, err
 		}
 	}

@@ -407,7 +407,7 @@ var errAllFloat = errors.New("every operator float")
 
 // requantize quantizes a fresh copy of the float model (the pass changes
 // the model it is given) with the given ranges and options.
-func requantize(model []byte, mode quant.FullMode, ranges quant.Ranges, q quant.Options) ([]byte, *PassReport, error) {
+func requantize(model []byte, mode quant.FullMode, ranges quant.Ranges, q quant.Options, save func(*tflite.Model) ([]byte, error)) ([]byte, *PassReport, error) {
 	m, err := tflite.Load(model)
 	if err != nil {
 		return nil, nil, err
@@ -422,7 +422,7 @@ func requantize(model []byte, mode quant.FullMode, ranges quant.Ranges, q quant.
 		}
 		return append([]byte{}, model...), pass, nil
 	}
-	b, err := m.Save()
+	b, err := save(m)
 	if err != nil {
 		return nil, nil, err
 	}

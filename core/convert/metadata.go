@@ -133,3 +133,16 @@ func cachedNormalization(m *tflite.Model, req Request, meta *MetadataReport) {
 		}
 	}
 }
+
+// saveWithMetadata writes quantized model m, made from the model bytes in,
+// with its TFLite metadata updated for the I/O types the quantization
+// changed and in's associated files kept (every model a conversion writes,
+// the fallback's steps too, goes through here).
+func saveWithMetadata(in []byte, m *tflite.Model, typesIn, typesOut []fb.TensorType, meta *MetadataReport) ([]byte, error) {
+	updateMetadata(m, typesIn, typesOut, meta)
+	b, err := m.Save()
+	if err != nil {
+		return nil, err
+	}
+	return keepFiles(in, b, meta)
+}

@@ -120,3 +120,58 @@ func TestMetadataNormalization(t *testing.T) {
 		t.Fatalf("%d outputs", len(out))
 	}
 }
+
+// TestFallbackKeepsMetadata: the models the float fallback writes (every
+// step re-quantizes) keep the TFLite metadata and the label file, as the
+// first quantization does. A first run with an unreachable target shows
+// the outputs' SQNR after each step; the second asks for a target the
+// first improving step's model meets, so the model returned is a
+// fallback step's.
+func TestFallbackKeepsMetadata(t *testing.T) {
+	file, files := exampleWithMetadata(t, []float32{100, 110, 120}, []float32{50, 60, 70})
+	o := Options{Mode: Int8, VerifySplit: 0.25, TargetSQNR: 200}
+	probe, err := Convert(context.Background(), Request{Model: file, Calib: files, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := probe.Report.Fallback
+	if fr == nil || len(fr.Steps) == 0 {
+		t.Fatalf("no fallback steps: %+v", fr)
+	}
+	worst := func(outs []OutputSQNR) float64 {
+		w := math.Inf(1)
+		for _, x := range outs {
+			w = min(w, float64(x.SQNR))
+		}
+		return w
+	}
+	start, first := worst(fr.Start), math.Inf(-1)
+	for _, st := range fr.Steps {
+		if w := worst(st.Outputs); w > start && !math.IsInf(w, 1) {
+			first = w
+			break
+		}
+	}
+	if math.IsInf(first, -1) {
+		t.Fatalf("no step raises the worst output above %.2f dB: no target to test with", start)
+	}
+	o.TargetSQNR = (start + first) / 2
+	res, err := Convert(context.Background(), Request{Model: file, Calib: files, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr := res.Report.Fallback; fr == nil || !fr.Reached || fr.Best == 0 {
+		t.Fatalf("target %.2f dB: %+v", o.TargetSQNR, fr)
+	}
+	m, err := tflite.Load(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := metadata.Read(m, res.Model)
+	if err != nil || info == nil {
+		t.Fatalf("the fallback model's metadata: %+v, %v", info, err)
+	}
+	if !reflect.DeepEqual(info.Labels, []string{"horizontal", "vertical", "diagonal"}) {
+		t.Errorf("labels after the fallback %q", info.Labels)
+	}
+}
