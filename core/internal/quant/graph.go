@@ -94,7 +94,12 @@ func (g *graph) constData(t *fb.TensorT) []byte {
 	if t.IsVariable {
 		return nil
 	}
-	return g.m.TensorData(t)
+	// An empty buffer is no data (a flatbuffer may hold it as an empty,
+	// non-nil vector): such a tensor is not a constant.
+	if d := g.m.TensorData(t); len(d) > 0 {
+		return d
+	}
+	return nil
 }
 
 // opName names operator oi of subgraph si for reports.
