@@ -488,14 +488,6 @@ func TestCancelQueued(t *testing.T) {
 	}
 }
 
-// requireInt8 skips a test until the core's int8 mode has landed.
-func requireInt8(t *testing.T, err error) {
-	t.Helper()
-	if err != nil && strings.Contains(err.Error(), "not available yet") {
-		t.Skipf("int8 is not in core/convert yet: %v", err)
-	}
-}
-
 // TestCancelMidCalibration cancels from a JavaScript timer while the example
 // model calibrates: the cancel has to get through the computation.
 func TestCancelMidCalibration(t *testing.T) {
@@ -520,7 +512,6 @@ func TestCancelMidCalibration(t *testing.T) {
 		}
 	}
 	_, err := quantizeJS(t, api, model, many, `{"mode":"int8"}`, onProgress.Value)
-	requireInt8(t, err)
 	if err == nil || err.Error() != "cancelled" {
 		t.Fatalf("got %v, want cancelled", err)
 	}
@@ -538,7 +529,6 @@ func TestCalibrationCache(t *testing.T) {
 	_, api := testAPI(t, nil)
 	model, files := exampleFiles(t)
 	first, err := quantizeJS(t, api, model, files, `{"mode":"int8"}`, js.Undefined())
-	requireInt8(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +565,6 @@ func TestMethodReusesCalibration(t *testing.T) {
 	_, api := testAPI(t, nil)
 	model, files := exampleFiles(t)
 	_, err := quantizeJS(t, api, model, files, `{"mode":"int8"}`, js.Undefined())
-	requireInt8(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}

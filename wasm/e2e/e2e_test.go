@@ -214,15 +214,10 @@ func TestExample(t *testing.T) {
 	if st.Kind != "done" {
 		t.Fatalf("example: %q (%s)", st.Text, st.Kind)
 	}
-	mode := "int8"
-	if strings.Contains(st.Text, "not in this build yet") {
-		// Until int8 lands the button falls back to dynamic mode.
-		t.Logf("int8 has not landed in core/convert yet; the example ran in dynamic mode: %s", st.Text)
-		mode = "dynamic"
-	} else if n := eval[int](b, `document.querySelectorAll("#ranges tbody tr").length`); n == 0 {
+	if n := eval[int](b, `document.querySelectorAll("#ranges tbody tr").length`); n == 0 {
 		t.Error("the ranges table is empty")
 	}
-	if _, name := b.download(); name != "model_"+mode+".tflite" {
+	if _, name := b.download(); name != "model_int8.tflite" {
 		t.Errorf("download name %q", name)
 	}
 	if path := os.Getenv("LITEQUANT_SCREENSHOT"); path != "" {
@@ -284,7 +279,6 @@ func TestOutlierWarning(t *testing.T) {
 	b.upload("#samples", images...)
 	b.set("#verify", false) // every photo calibrates, sparrow.png included
 	st, _ := b.quantize(5 * time.Minute)
-	skipIfInt8Missing(t, st)
 	if st.Kind != "done" {
 		t.Fatalf("status %q (%s)", st.Text, st.Kind)
 	}
@@ -311,7 +305,6 @@ func TestMobilenetInt8(t *testing.T) {
 		return b.quantize(5 * time.Minute)
 	}
 	st, first := run()
-	skipIfInt8Missing(t, st)
 	if st.Kind != "done" {
 		t.Fatalf("status %q (%s)", st.Text, st.Kind)
 	}
@@ -456,7 +449,6 @@ func TestCancelMidCalibration(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		st := b.status()
-		skipIfInt8Missing(t, st)
 		if m := sampleRE.FindStringSubmatch(st.Text); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n >= 2 {
 				break
@@ -542,7 +534,6 @@ func TestFigures(t *testing.T) {
 	b.upload("#samples", images...)
 	b.set("#verify", false) // calibration timings alone
 	st, total := b.quantize(20 * time.Minute)
-	skipIfInt8Missing(t, st)
 	if st.Kind != "done" {
 		t.Fatalf("%q (%s)", st.Text, st.Kind)
 	}

@@ -333,12 +333,3 @@ func (b *browser) requireNoForeignRequests(srv *server) {
 		b.t.Errorf("the server never served litequant.wasm; it got %q", srv.requests())
 	}
 }
-
-// failIfInt8Missing skips a test that needs the core's int8 mode while it
-// is not there yet.
-func skipIfInt8Missing(t *testing.T, st status) {
-	t.Helper()
-	if st.Kind == "error" && strings.Contains(st.Text, "not available yet") {
-		t.Skipf("int8 has not landed in core/convert yet: %s", st.Text)
-	}
-}

@@ -36,7 +36,6 @@ func poolRun(t *testing.T, srv *server, modelPath string, images []string, threa
 	stop := watchMemory(b)
 	st, _ := b.quantize(20 * time.Minute)
 	peak = stop()
-	skipIfInt8Missing(t, st)
 	if st.Kind != "done" {
 		t.Fatalf("%d threads: status %q (%s)", threads, st.Text, st.Kind)
 	}
@@ -98,7 +97,6 @@ func TestPoolFailingSample(t *testing.T) {
 	b.set("#verify", false)
 	b.set("#threads", "2")
 	st, _ := b.quantize(10 * time.Minute)
-	skipIfInt8Missing(t, st)
 	if st.Kind != "error" || strings.Count(st.Text, "15-broken.jpg") != 1 {
 		t.Fatalf("status %q (%s), want one error naming 15-broken.jpg once", st.Text, st.Kind)
 	}
