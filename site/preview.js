@@ -3,6 +3,7 @@
 // interpreter).
 
 import { el } from "./render.js";
+import { segmenterView } from "./preview_seg.js";
 
 function column(title, scores, other) {
   const top = other && other[0] ? other[0].index : -1;
@@ -13,8 +14,10 @@ function column(title, scores, other) {
       el("span", { class: "score" }, `${(100 * s.score).toFixed(1)}%`)))));
 }
 
-// previewView renders a preview ({source, held_back, float, quantized}).
-export function previewView(p) {
+// previewView renders a preview ({source, held_back, float, quantized}),
+// or a segmenter's (kind "segmenter": preview_seg.js, over samples).
+export function previewView(p, samples) {
+  if (p.kind === "segmenter") return segmenterView(p, samples);
   const same = p.float[0] && p.quantized[0] && p.float[0].index === p.quantized[0].index;
   const name = p.source.split("/").pop();
   const view = el("div", { id: "preview", class: "preview" },

@@ -444,14 +444,14 @@ async function showResult(res, mode) {
   showFallback(res.report, quantize);
 }
 
-// showPreview shows a labelled classifier's top-5, float against
-// quantized, on a held-back sample.
+// showPreview shows a labelled classifier's top-5 or segmenter's masks,
+// float against quantized, on a held-back sample.
 async function showPreview(quantized, opts, samples) {
   const model = state.model;
   if (!state.metadata || !(state.metadata.labels || []).length || !samples.length) return;
   try {
     const p = await conv.preview(model, new Blob([quantized]), samples, opts);
-    if (p && state.model === model) $("#report").prepend(previewView(p));
+    if (p && state.model === model) $("#report").prepend(previewView(p, samples));
   } catch (err) {
     $("#report").prepend(el("p", { class: "notice" }, `No preview: ${err.message}`));
   }

@@ -44,10 +44,10 @@ func addMetadata(api js.Value) {
 }
 
 // addPreview adds preview(float, quantized, files, options) to the API: a
-// promise of the float and the quantized classifier's top-5 labels on one
-// held-back sample (convert.ClassifierPreview), run with litequant's
-// interpreter in the worker; null when the model is no classifier with
-// labels.
+// promise of the float and the quantized classifier's top-5 labels, or
+// segmenter's masks, on one held-back sample (convert.ModelPreview), run
+// with litequant's interpreter in the worker; null when the model is no
+// classifier or segmenter with labels.
 func addPreview(api js.Value) {
 	api.Set("preview", asyncFunc(func(args []js.Value) (func() (any, error), error) {
 		req, err := quantizeArgs(append(args[:1:1], args[2:]...))
@@ -63,7 +63,7 @@ func addPreview(api js.Value) {
 			if err != nil {
 				return nil, err
 			}
-			p, err := convert.ClassifierPreview(context.Background(), req.Model, quantized, req.Files, o, 5)
+			p, err := convert.ModelPreview(context.Background(), req.Model, quantized, req.Files, o, 5)
 			if errors.Is(err, convert.ErrNoPreview) {
 				return nil, nil
 			}

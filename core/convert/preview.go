@@ -15,17 +15,21 @@ import (
 	"litequant/core/tflite"
 )
 
-// Preview is a classifier's top labels on one sample, float against
-// quantized, run with litequant's interpreter.
+// Preview is a classifier's top labels, or a segmenter's masks, on one
+// sample, float against quantized, run with litequant's interpreter.
 type Preview struct {
+	// Kind is "classifier" (Float and Quantized are the top classes) or
+	// "segmenter" (Segmentation holds the masks).
+	Kind string `json:"kind"`
 	// Source is the sample: one the conversion held back when it held
 	// some back (VerifySplit), else the last one.
 	Source    string  `json:"source"`
 	HeldBack  bool    `json:"held_back"`
-	Float     []Score `json:"float"`
-	Quantized []Score `json:"quantized"`
+	Float     []Score `json:"float,omitempty"`
+	Quantized []Score `json:"quantized,omitempty"`
 	// Labels says the labels came from the model's metadata.
-	Labels string `json:"labels,omitempty"`
+	Labels       string        `json:"labels,omitempty"`
+	Segmentation *Segmentation `json:"segmentation,omitempty"`
 }
 
 // Score is one class.
@@ -36,9 +40,9 @@ type Score struct {
 }
 
 // ErrNoPreview is returned for models a preview does not fit: not a
-// classifier (one output of shape [1, classes]) with labels in its
-// metadata.
-var ErrNoPreview = errors.New("no preview: the model is not an image classifier with labels in its metadata")
+// classifier (one output of shape [1, classes]) nor an image segmenter
+// (one output [1, h, w, classes]) with labels in its metadata.
+var ErrNoPreview = errors.New("no preview: the model is not an image classifier or segmenter with labels in its metadata")
 
 // ClassifierPreview runs the float model and the quantized one on one
 // sample (of files, chosen as the conversion with options o would hold it
@@ -56,13 +60,26 @@ func ClassifierPreview(ctx context.Context, float, quantized []byte, files []sam
 	if err != nil {
 		return nil, fmt.Errorf("the quantized model: %w", err)
 	}
+	p := &Preview{Kind: "classifier", Labels: info.LabelsFile}
+	fo, _, qo, _, err := previewRun(ctx, fm, qm, files, o, p)
+	if err != nil {
+		return nil, err
+	}
+	p.Float, p.Quantized = top(fo, info.Labels, k), top(qo, info.Labels, k)
+	return p, nil
+}
+
+// previewRun picks the preview's sample of files (held back as the
+// conversion with options o would, else the last), sets p.Source and
+// p.HeldBack, and runs the float and the quantized model on it: output 0
+// of each as float32, and its shape.
+func previewRun(ctx context.Context, fm, qm *tflite.Model, files []samples.File, o Options, p *Preview) (fo []float32, fshape []int, qo []float32, qshape []int, err error) {
 	inputs, pixels := ModelInputs(fm)
 	so, _ := sampleOptions(fm, o, pixels)
 	set, err := samples.Load(inputs, files, so)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
-	p := &Preview{Labels: info.LabelsFile}
 	idx := set.Len() - 1
 	if o.VerifySplit > 0 {
 		if _, held := set.Split(o.VerifySplit); held.Len() > 0 {
@@ -70,50 +87,52 @@ func ClassifierPreview(ctx context.Context, float, quantized []byte, files []sam
 		}
 	}
 	if idx < 0 {
-		return nil, errors.New("no sample to preview on")
+		return nil, nil, nil, nil, errors.New("no sample to preview on")
 	}
 	p.Source = set.Source(idx)
 	in, err := set.Sample(idx)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
-	fo, err := runOnce(fm, in, set.Shapes(idx))
-	if err != nil {
-		return nil, fmt.Errorf("the float model: %w", err)
+	if fo, fshape, err = runOnce(fm, in, set.Shapes(idx)); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("the float model: %w", err)
 	}
-	qo, err := runOnce(qm, in, set.Shapes(idx))
-	if err != nil {
-		return nil, fmt.Errorf("the quantized model: %w", err)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, nil, err
 	}
-	p.Float, p.Quantized = top(fo, info.Labels, k), top(qo, info.Labels, k)
-	return p, nil
+	if qo, qshape, err = runOnce(qm, in, set.Shapes(idx)); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("the quantized model: %w", err)
+	}
+	return fo, fshape, qo, qshape, nil
 }
 
 // runOnce runs m's first subgraph on float32 inputs (quantizing them for
-// integer inputs) and returns output 0 as float32.
-func runOnce(m *tflite.Model, in [][]byte, shapes [][]int) ([]float32, error) {
+// integer inputs) and returns output 0 as float32, and its shape.
+func runOnce(m *tflite.Model, in [][]byte, shapes [][]int) ([]float32, []int, error) {
 	it, err := interp.New(m, interp.Options{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, data := range in {
 		t := it.Input(i)
 		if t.Type != fb.TensorTypeFLOAT32 {
 			if data, err = quantizeInput(data, t); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if err := it.SetInput(i, shapes[i], data); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := it.Invoke(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return dequantized(it.Output(0))
+	out := it.Output(0)
+	v, err := dequantized(out)
+	return v, append([]int{}, out.Shape...), err
 }
 
 // quantizeInput turns float32 values into t's integer type with t's
