@@ -111,7 +111,7 @@ func (p *fullPlan) edit(f *fullSG) {
 		}
 		spec := opspec.Lookup(m.Builtin(op))
 		if spec.Full.Prepare != nil {
-			spec.Full.Prepare(op, p.s.act)
+			spec.Full.Prepare(op, p.opScheme(f.si, oi).act)
 		}
 	}
 	// 4. Constants nothing reads any more, and the DEQUANTIZE operators
@@ -206,6 +206,9 @@ func (p *fullPlan) viewOf(f *fullSG, t int32, want rep) int32 {
 	}
 	tt := f.info.sg.Tensors[t]
 	hr := p.homeRep(f, t)
+	if !hr.isFloat() && !want.isFloat() && !directRequant(hr.typ, want.typ) {
+		return p.viaFloat(f, t, want)
+	}
 	extra := ""
 	if !want.isFloat() && want.typ == hr.typ {
 		extra = "_requantized"
