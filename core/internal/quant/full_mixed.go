@@ -11,6 +11,7 @@
 package quant
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -80,10 +81,20 @@ func (p *fullPlan) resolveInt16Ops() error {
 			strings.Join(unknown, ", "))
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("--int16-ops: %s", strings.Join(bad, "; "))
+		return noInt16Error("--int16-ops: " + strings.Join(bad, "; "))
 	}
 	return nil
 }
+
+// ErrNoInt16 is matched (errors.Is) by the error of Full when an operator
+// Options.Int16Ops names cannot run on int16 activations: no int16x8
+// kernel, a case the kernel refuses, or also kept float.
+var ErrNoInt16 = errors.New("operator cannot run int16x8")
+
+type noInt16Error string
+
+func (e noInt16Error) Error() string        { return string(e) }
+func (e noInt16Error) Is(target error) bool { return target == ErrNoInt16 }
 
 // ownIn returns value t's parameters for an operator of scheme s: its own
 // (those its producer writes, or from its range), or, when those are of

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -160,5 +161,22 @@ func TestMixedInt16Errors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s %+v: err = %v, want one line with %q", tc.mode, tc.opts, err, tc.want)
 		}
+	}
+}
+
+// TestMixedInt16NoKernel: an operator without an int16x8 kernel is refused
+// by name, and the error matches ErrNoInt16.
+func TestMixedInt16NoKernel(t *testing.T) {
+	c := fullCase{name: "hard swish", inputs: []caseInput{nhwc}, build: func(b *modelbuild.Builder, in []int32) []int32 {
+		out := b.Tensor("hs", fb.TensorTypeFLOAT32)
+		b.Op(fb.BuiltinOperatorHARD_SWISH, nil, []int32{in[0]}, []int32{out})
+		return []int32{out}
+	}}
+	data, samples := caseModel(t, c, 4)
+	st := calibrate(t, mustLoad(t, data), samples)
+	_, err := Full(mustLoad(t, data), ModeInt8, st, Options{Int16Ops: []string{"hs"}})
+	want := `--int16-ops: "hs" (HARD_SWISH) has no int16x8 kernel in the runtime`
+	if err == nil || err.Error() != want || !errors.Is(err, ErrNoInt16) {
+		t.Errorf("err = %v, want %q matching ErrNoInt16", err, want)
 	}
 }
