@@ -1,0 +1,56 @@
+package quant
+
+import (
+	"testing"
+
+	"litequant/core/fixtures"
+	"litequant/core/runtimetest"
+	fb "litequant/core/schema/tflitefb"
+)
+
+// TestMixedInt16Shared: mobilenet in int8 with its first two operators
+// (the ones whose noise the rest amplifies) on int16 activations loads
+// and runs in the pinned runtime, core/interp agrees with it, and the
+// output is more accurate than all-int8 on crops it was not calibrated
+// on.
+func TestMixedInt16Shared(t *testing.T) {
+	fixtures.RequireShared(t)
+	runtimetest.Require(t)
+	data, s := sharedSamples(t, "mobilenet_v1_0.25_224_float.tflite", 32)
+	var cal, held []fixtures.Sample
+	for i, x := range s {
+		if i%4 == 3 {
+			held = append(held, x)
+		} else {
+			cal = append(cal, x)
+		}
+	}
+	st := calibrate(t, mustLoad(t, data), cal)
+	in := stack(held)
+	ref := runtimetest.RunBytes(t, data, in...)
+	int8Model, _ := quantizeFull(t, data, ModeInt8, st, Options{})
+	base := sqnr(t, ref, runtimetest.RunBytes(t, int8Model, in...))
+	ops := []string{"MobilenetV1/MobilenetV1/Conv2d_0/Relu6", "MobilenetV1/MobilenetV1/Conv2d_1_depthwise/Relu6"}
+	out, rep := quantizeFull(t, data, ModeInt8, st, Options{Int16Ops: ops})
+	m := mustLoad(t, out)
+	for _, n := range ops {
+		if typ := tensorType(m, n); typ != fb.TensorTypeINT16 {
+			t.Errorf("%q is not INT16", n)
+		}
+	}
+	if len(rep.FloatOps) != 0 {
+		t.Errorf("float operators %+v", rep.FloatOps)
+	}
+	got := runtimetest.RunBytes(t, out, in...)
+	q := sqnr(t, ref, got)
+	ours := runInterp(t, out, held)
+	agree := sqnr(t, got, ours)
+	t.Logf("mobilenet int8 %.2f dB (%d bytes); Conv2d_0 + Conv2d_1_depthwise int16: %.2f dB (%d bytes, %d QUANTIZE, %d DEQUANTIZE); core/interp vs runtime %.1f dB, %.2f%% of outputs differ",
+		base, len(int8Model), q, len(out), countOps(m, fb.BuiltinOperatorQUANTIZE), countOps(m, fb.BuiltinOperatorDEQUANTIZE), agree, 100*differing(t, got, ours))
+	if q < base {
+		t.Errorf("mixed SQNR %.2f dB below int8's %.2f", q, base)
+	}
+	if agree < 60 {
+		t.Errorf("core/interp and the runtime agree to %.1f dB only", agree)
+	}
+}
