@@ -161,6 +161,11 @@ func (p *fullPlan) ioRep(f *fullSG, t int32, typ fb.TensorType) rep {
 		return floatRep
 	}
 	r := f.act[t].rep
+	if r.typ == fb.TensorTypeINT16 && typ != fb.TensorTypeINT16 {
+		// An int16 operator's output in a mixed plan, as an 8-bit model
+		// output.
+		r = p.ownIn(f, t, p.s).rep
+	}
 	if typ == fb.TensorTypeUINT8 && r.typ == fb.TensorTypeINT8 {
 		return uint8Of(r)
 	}

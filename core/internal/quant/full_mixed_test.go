@@ -2,6 +2,7 @@ package quant
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -63,7 +64,11 @@ func runInterp(t *testing.T, data []byte, samples []fixtures.Sample) []*npy.Arra
 			for i, d := range x.Shape {
 				shape[i] = int(d)
 			}
-			o = append(o, &npy.Array{DType: npy.Float32, Shape: shape, Data: append([]byte(nil), x.Data...)})
+			dt := npy.Float32
+			if x.Type == fb.TensorTypeINT8 {
+				dt = npy.Int8
+			}
+			o = append(o, &npy.Array{DType: dt, Shape: shape, Data: append([]byte(nil), x.Data...)})
 		}
 		outs = append(outs, o)
 	}
@@ -96,15 +101,43 @@ func TestMixedInt16Ops(t *testing.T) {
 	for _, tc := range []struct {
 		ops   []string
 		int16 []string // tensors that must be int16 (a float model output's producer writes NAME_int16)
+		io8   bool     // int8 model input and output
 	}{
 		{ops: []string{"conv"}, int16: []string{"conv"}},
 		{ops: []string{"add"}, int16: []string{"add"}},
 		{ops: []string{"fc"}, int16: []string{"fc_int16"}},
 		{ops: []string{"add", "flat", "fc"}, int16: []string{"add", "flat", "fc_int16"}},
+		{ops: []string{"conv", "fc"}, int16: []string{"conv", "fc_int16"}, io8: true},
 	} {
-		t.Run(strings.Join(tc.ops, "+"), func(t *testing.T) {
-			out, rep := quantizeFull(t, data, ModeInt8, st, Options{Int16Ops: tc.ops})
+		name := strings.Join(tc.ops, "+")
+		if tc.io8 {
+			name += " int8 io"
+		}
+		t.Run(name, func(t *testing.T) {
+			opts := Options{Int16Ops: tc.ops}
+			if tc.io8 {
+				opts.InputType, opts.OutputType = fb.TensorTypeINT8, fb.TensorTypeINT8
+			}
+			out, rep := quantizeFull(t, data, ModeInt8, st, opts)
 			m := mustLoad(t, out)
+			if tc.io8 {
+				sg := m.Subgraphs[0]
+				for _, x := range []int32{sg.Inputs[0], sg.Outputs[0]} {
+					if typ := sg.Tensors[x].Type; typ != fb.TensorTypeINT8 {
+						t.Fatalf("model I/O %q is %s, want INT8", sg.Tensors[x].Name, tflite.TypeName(typ))
+					}
+				}
+				// Judged on int8 I/O: the runtime against core/interp.
+				in8 := quantizeInputs(t, m, samples)
+				res, err := runtimetest.RunModelBytes(t.Context(), out, stack(in8), runtimetest.Options{})
+				if err != nil {
+					t.Fatalf("runtime: %v", err)
+				}
+				if d := differing(t, res.Outputs, runInterp(t, out, in8)); d > 0 {
+					t.Errorf("core/interp and the runtime differ on %.1f%% of the outputs", 100*d)
+				}
+				return
+			}
 			for _, n := range tc.int16 {
 				if typ := tensorType(m, n); typ != fb.TensorTypeINT16 {
 					t.Errorf("%q is %s, want INT16", n, tflite.TypeName(typ))
@@ -179,4 +212,25 @@ func TestMixedInt16NoKernel(t *testing.T) {
 	if err == nil || err.Error() != want || !errors.Is(err, ErrNoInt16) {
 		t.Errorf("err = %v, want %q matching ErrNoInt16", err, want)
 	}
+}
+
+// quantizeInputs gives samples in the int8 parameters of m's input.
+func quantizeInputs(t *testing.T, m *tflite.Model, samples []fixtures.Sample) []fixtures.Sample {
+	t.Helper()
+	sg := m.Subgraphs[0]
+	q := sg.Tensors[sg.Inputs[0]].Quantization
+	var out []fixtures.Sample
+	for _, s := range samples {
+		v, err := s[0].Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, len(v))
+		for i, x := range v {
+			r := math.Round(float64(x)/float64(q.Scale[0])) + float64(q.ZeroPoint[0])
+			b[i] = byte(int8(max(-128, min(127, r))))
+		}
+		out = append(out, fixtures.Sample{&npy.Array{DType: npy.Int8, Shape: s[0].Shape, Data: b}})
+	}
+	return out
 }
