@@ -5,6 +5,7 @@ import (
 
 	"litequant/core/fixtures"
 	"litequant/core/runtimetest"
+	"litequant/core/runtimetest/litert"
 	fb "litequant/core/schema/tflitefb"
 )
 
@@ -67,6 +68,38 @@ func TestMixedInt16Shared(t *testing.T) {
 		}
 		if agree < 60 {
 			t.Errorf("%v: core/interp and the runtime agree to %.1f dB only", ops, agree)
+		}
+	}
+}
+
+// TestMixedInt16LiteRT runs the mixed conv -> add -> fc chain in LiteRT.js
+// (chromium) too: it loads, and its outputs are the pinned runtime's (at
+// least 60 dB apart, as TestCurrentLiteRT asks of int16x8 models).
+func TestMixedInt16LiteRT(t *testing.T) {
+	runtimetest.Require(t)
+	if testing.Short() {
+		t.Skip("starts chromium")
+	}
+	data, samples := mixedChain(t)
+	st := calibrate(t, mustLoad(t, data), samples)
+	in := stack(samples)
+	r := litert.Start(t)
+	for _, ops := range [][]string{{"conv"}, {"add", "flat", "fc"}} {
+		out, _ := quantizeFull(t, data, ModeInt8, st, Options{Int16Ops: ops})
+		pinned := runtimetest.RunBytes(t, out, in...)
+		mdl, err := r.Load(out)
+		if err != nil {
+			t.Fatalf("%v: LiteRT.js: %v", ops, err)
+		}
+		got, err := mdl.Run(in...)
+		mdl.Close()
+		if err != nil {
+			t.Fatalf("%v: LiteRT.js: %v", ops, err)
+		}
+		d := sqnr(t, pinned, got)
+		t.Logf("int16 %v: LiteRT.js vs the pinned runtime %.1f dB, %.2f%% of outputs differ", ops, d, 100*differing(t, pinned, got))
+		if d < 60 {
+			t.Errorf("%v: LiteRT.js and the pinned runtime agree to %.1f dB only", ops, d)
 		}
 	}
 }

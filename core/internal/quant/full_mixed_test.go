@@ -16,23 +16,23 @@ import (
 )
 
 // mixedChain is conv -> add -> reshape -> fully connected, its operators
-// named "conv", "add", "flat", "fc".
+// named "conv", "add", "flat", "fc" (shapes given: LiteRT.js needs them).
 func mixedChain(t *testing.T) ([]byte, []fixtures.Sample) {
 	f := fb.TensorTypeFLOAT32
 	c := fullCase{name: "mixed chain", inputs: []caseInput{nhwc}, build: func(b *modelbuild.Builder, in []int32) []int32 {
 		w := b.ConstFloat32("w", []int32{6, 3, 3, 4}, spread(weightsOf(6*36, 1, 0.3), []int32{6, 3, 3, 4}, 0))
 		bias := b.ConstFloat32("bias", []int32{6}, []float32{0.1, -0.2, 0.3, 0, 0.5, -1})
-		conv := b.Tensor("conv", f)
+		conv := b.Tensor("conv", f, 1, 8, 8, 6)
 		b.Op(fb.BuiltinOperatorCONV_2D, &fb.Conv2DOptionsT{Padding: fb.PaddingSAME, StrideW: 1, StrideH: 1, FusedActivationFunction: fb.ActivationFunctionTypeRELU, DilationWFactor: 1, DilationHFactor: 1}, []int32{in[0], w, bias}, []int32{conv})
 		k := b.ConstFloat32("k", []int32{1, 1, 1, 6}, []float32{0.5, -1, 2, 0.25, -0.5, 1})
-		add := b.Tensor("add", f)
+		add := b.Tensor("add", f, 1, 8, 8, 6)
 		b.Op(fb.BuiltinOperatorADD, &fb.AddOptionsT{}, []int32{conv, k}, []int32{add})
 		shape := b.ConstInt32("shape", []int32{2}, []int32{1, 384})
-		flat := b.Tensor("flat", f)
+		flat := b.Tensor("flat", f, 1, 384)
 		b.Op(fb.BuiltinOperatorRESHAPE, &fb.ReshapeOptionsT{}, []int32{add, shape}, []int32{flat})
 		fw := b.ConstFloat32("fw", []int32{10, 384}, weightsOf(3840, 5, 0.1))
 		fbias := b.ConstFloat32("fbias", []int32{10}, weightsOf(10, 6, 0.5))
-		fc := b.Tensor("fc", f)
+		fc := b.Tensor("fc", f, 1, 10)
 		b.Op(fb.BuiltinOperatorFULLY_CONNECTED, &fb.FullyConnectedOptionsT{}, []int32{flat, fw, fbias}, []int32{fc})
 		return []int32{fc}
 	}}
