@@ -175,7 +175,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		// int16 first (int8 mode): kept when it reaches the target, or
 		// when it gains and float gains no more (fallback_int16.go).
 		prev := worstSQNR(cur.ver)
-		i16, err := tryInt16(ctx, req, q, fr.Int16Ops, name, requant, plan, quiet)
+		i16, err := tryInt16(ctx, req, q, q.Int16Ops, name, requant, plan, quiet)
 		if err != nil {
 			return fmt.Errorf("--target-sqnr: step %d (making %s %q int16): %w", step, builtin, name, err)
 		}
@@ -216,7 +216,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 			fr.Int16Ops = append(fr.Int16Ops, name)
 		}
 		q.TargetOps = slices.Clone(fr.FloatOps)
-		q.Int16Ops = slices.Clone(fr.Int16Ops)
+		q.Int16Ops = append(slices.Clone(qopts.Int16Ops), fr.Int16Ops...) // --int16-ops and the chosen
 		states = append(states, fallbackState{float: slices.Clone(fr.FloatOps), int16: slices.Clone(fr.Int16Ops)})
 		cur = model{b, pass, v}
 		fr.Steps = append(fr.Steps, FallbackStep{Operator: name, Builtin: builtin, Action: action, Isolated: iso,
@@ -229,7 +229,7 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	if !fr.Reached {
 		cur = best
 		fr.FloatOps, fr.Int16Ops = states[fr.Best].float, states[fr.Best].int16
-		q.TargetOps, q.Int16Ops = fr.FloatOps, fr.Int16Ops
+		q.TargetOps, q.Int16Ops = fr.FloatOps, append(slices.Clone(qopts.Int16Ops), fr.Int16Ops...)
 	} else if len(fr.FloatOps) > 0 && (len(fr.FloatOps) > 1 || fr.Steps[len(fr.Steps)-1].Action == "int16") {
 		gaveBack := false // some operator was given back
 		// Backward pass: give back to integer every operator the target
