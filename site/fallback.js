@@ -60,7 +60,7 @@ function stepsView(f) {
   const head = `Target ${f.target_sqnr} dB: ${f.reached ? "reached" : "not reached"} after ${f.steps.length} step(s) in ${(f.elapsed_ms / 1000).toFixed(1)} s. Before: ${outs(f.start)}.`;
   const rows = f.steps.map((s, i) => el("tr", { class: i + 1 === f.best && !f.reached ? "picked" : "" },
     el("td", { class: "num" }, String(i + 1)),
-    el("td", {}, s.action === "float" ? "left float" : "back to integer"),
+    el("td", {}, { float: "left float", int16: "made int16" }[s.action] || "back to integer"),
     el("td", {}, s.builtin), el("td", {}, s.operator),
     el("td", {}, outs(s.outputs)),
     el("td", { class: "num" }, String(s.model_size)),
@@ -72,6 +72,7 @@ function stepsView(f) {
       el("thead", {}, el("tr", {}, ["Step", "Action", "Operator", "Tensor", "Outputs' SQNR", "Bytes", "Integer"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows))),
     f.float_ops.length ? el("p", { class: "muted" }, `Left float: ${f.float_ops.join(", ")}`) : "",
+    (f.int16_ops || []).length ? el("p", { class: "muted" }, `Made int16: ${f.int16_ops.join(", ")}`) : "",
   ];
 }
 

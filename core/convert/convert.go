@@ -85,7 +85,7 @@ type Options struct {
 
 	// Float fallback (int8, int16x8, uint8; fallback.go). FloatOps name
 	// operators, by their first output tensor, that stay float; Int16Ops
-	// those to run on int16 activations (not supported yet); TargetSQNR
+	// those to run on int16 activations (int8 mode; fallback_int16.go); TargetSQNR
 	// (dB, 0: off) leaves float, one by one, the operators doing the most
 	// damage until every output reaches it on the verification samples.
 	FloatOps   []string `json:"float_ops,omitempty"`
@@ -126,6 +126,7 @@ func (o Options) quantOptions() (quant.Options, error) {
 		return q, err
 	}
 	q.FloatOps = o.FloatOps
+	q.Int16Ops = o.Int16Ops
 	if o.MinWeightElements < 0 {
 		return q, fmt.Errorf("--min-weight-elements must be at least 1, got %d", o.MinWeightElements)
 	}

@@ -37,6 +37,9 @@ type Fallback struct {
 	// returns (with those --float-ops named, --float-ops takes them to get
 	// the same model again).
 	FloatOps []string `json:"float_ops"`
+	// Int16Ops are the operators the fallback made int16 (int8 mode), as
+	// --int16-ops takes them.
+	Int16Ops []string `json:"int16_ops"`
 	// Best is the step whose model the conversion returns (0: the one
 	// before any step); the last step unless the target was missed and an
 	// earlier model did better.
@@ -53,9 +56,9 @@ type FallbackStep struct {
 	// Operator is the operator's first output tensor; Builtin its kind.
 	Operator string `json:"operator"`
 	Builtin  string `json:"builtin"`
-	// Action is "float" (left float), or "integer" (given back to integer
-	// by the backward pass: the target holds without it). int16
-	// activations are not tried yet.
+	// Action is "float" (left float), "int16" (int16 activations, int8
+	// mode: see tryInt16), or "integer" (given back to integer by the
+	// backward pass: the target holds without it).
 	Action string `json:"action"`
 	// Isolated is the operator's isolated SQNR that chose it.
 	Isolated compare.DB `json:"isolated_sqnr"`
@@ -91,10 +94,8 @@ func (o Options) checkTarget() error {
 		}
 		return fmt.Errorf("%s applies to the full-integer modes (%s), not --mode %s", flag, calibratedModes(","), o.EffectiveMode())
 	}
-	if len(o.Int16Ops) > 0 {
-		// The pinned runtime has no QUANTIZE int8 -> int16 (see
-		// TestRuntimeRequantizes16To8Only).
-		return fmt.Errorf("--int16-ops %s: mixed int8/int16 activations are not supported yet (use --float-ops, or --mode int16x8 for the whole model)", strings.Join(o.Int16Ops, ","))
+	if err := o.checkInt16Ops(); err != nil {
+		return err
 	}
 	for _, n := range o.FloatOps {
 		if strings.TrimSpace(n) == "" {
@@ -142,10 +143,14 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	}
 	cur := model{res.Model, rep.Quantize, rep.Verification}
 	best, bestScore := cur, worstSQNR(cur.ver)
-	given := map[string]bool{} // float already: asked, or chosen
-	for _, n := range qopts.FloatOps {
+	given := map[string]bool{} // float or int16 already: asked, or chosen
+	for _, n := range append(slices.Clone(qopts.FloatOps), qopts.Int16Ops...) {
 		given[n] = true
 	}
+	fr.Int16Ops = []string{}
+	// states are the operators float and int16 after each step (0:
+	// before any).
+	states := []fallbackState{{float: []string{}, int16: []string{}}}
 	limit := rep.Quantize.IntegerOps
 	q := qopts
 	q.IntegerOnly = false
@@ -167,25 +172,54 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 		progress("fallback", runs, total)
 		t0 := time.Now()
 		given[name] = true
-		fr.FloatOps = append(fr.FloatOps, name)
+		// int16 first (int8 mode): kept when it reaches the target, or
+		// when it gains and float gains no more (fallback_int16.go).
+		prev := worstSQNR(cur.ver)
+		i16, err := tryInt16(ctx, req, q, q.Int16Ops, name, requant, plan, quiet)
+		if err != nil {
+			return fmt.Errorf("--target-sqnr: step %d (making %s %q int16): %w", step, builtin, name, err)
+		}
+		action := "float"
+		var b []byte
+		var pass *PassReport
+		var v *Verification
+		if i16 != nil && worstSQNR(i16.ver) >= target {
+			action = "int16"
+		} else {
+			fr.FloatOps = append(fr.FloatOps, name)
+			q.TargetOps = slices.Clone(fr.FloatOps)
+			b, pass, err = requant(q)
+			if errors.Is(err, errAllFloat) {
+				fr.FloatOps = fr.FloatOps[:len(fr.FloatOps)-1]
+				err = nil
+				if i16 == nil || worstSQNR(i16.ver) < prev+minInt16Gain {
+					break
+				}
+				action = "int16"
+			} else if err != nil {
+				return fmt.Errorf("--target-sqnr: step %d (leaving %s %q float): %w", step, builtin, name, err)
+			} else {
+				if v, err = verify(ctx, req.Model, b, plan, quiet); err != nil {
+					return err
+				}
+				if v.Error != "" {
+					return fmt.Errorf("--target-sqnr: step %d (leaving %s %q float): verification: %s", step, builtin, name, v.Error)
+				}
+				if i16 != nil && worstSQNR(i16.ver) >= prev+minInt16Gain && worstSQNR(i16.ver) >= worstSQNR(v) {
+					action = "int16"
+					fr.FloatOps = fr.FloatOps[:len(fr.FloatOps)-1]
+				}
+			}
+		}
+		if action == "int16" {
+			b, pass, v = i16.bytes, i16.pass, i16.ver
+			fr.Int16Ops = append(fr.Int16Ops, name)
+		}
 		q.TargetOps = slices.Clone(fr.FloatOps)
-		b, pass, err := requant(q)
-		if errors.Is(err, errAllFloat) {
-			fr.FloatOps = fr.FloatOps[:len(fr.FloatOps)-1]
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("--target-sqnr: step %d (leaving %s %q float): %w", step, builtin, name, err)
-		}
-		v, err := verify(ctx, req.Model, b, plan, quiet)
-		if err != nil {
-			return err
-		}
-		if v.Error != "" {
-			return fmt.Errorf("--target-sqnr: step %d (leaving %s %q float): verification: %s", step, builtin, name, v.Error)
-		}
+		q.Int16Ops = append(slices.Clone(qopts.Int16Ops), fr.Int16Ops...) // --int16-ops and the chosen
+		states = append(states, fallbackState{float: slices.Clone(fr.FloatOps), int16: slices.Clone(fr.Int16Ops)})
 		cur = model{b, pass, v}
-		fr.Steps = append(fr.Steps, FallbackStep{Operator: name, Builtin: builtin, Action: "float", Isolated: iso,
+		fr.Steps = append(fr.Steps, FallbackStep{Operator: name, Builtin: builtin, Action: action, Isolated: iso,
 			Outputs: outputSQNR(v), Size: len(b), IntegerShare: integerShare(pass), ElapsedMS: ms(time.Since(t0))})
 		if s := worstSQNR(v); s > bestScore {
 			best, bestScore, fr.Best = cur, s, step
@@ -194,13 +228,18 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	fr.Reached = bestScore >= target
 	if !fr.Reached {
 		cur = best
-		fr.FloatOps = fr.FloatOps[:fr.Best]
-	} else if len(fr.FloatOps) > 1 {
+		fr.FloatOps, fr.Int16Ops = states[fr.Best].float, states[fr.Best].int16
+		q.TargetOps, q.Int16Ops = fr.FloatOps, append(slices.Clone(qopts.Int16Ops), fr.Int16Ops...)
+	} else if len(fr.FloatOps) > 0 && (len(fr.FloatOps) > 1 || fr.Steps[len(fr.Steps)-1].Action == "int16") {
 		gaveBack := false // some operator was given back
 		// Backward pass: give back to integer every operator the target
 		// does not need, first left float first (the last one was needed:
 		// the target was missed without it).
-		for _, name := range slices.Clone(fr.FloatOps[:len(fr.FloatOps)-1]) {
+		tryBack := fr.FloatOps
+		if fr.Steps[len(fr.Steps)-1].Action == "float" {
+			tryBack = tryBack[:len(tryBack)-1]
+		}
+		for _, name := range slices.Clone(tryBack) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -252,8 +291,11 @@ func fallback(ctx context.Context, req Request, qopts quant.Options, res *Result
 	}
 	if !fr.Reached {
 		msg := fmt.Sprintf("--target-sqnr %g dB not reached: the best model found (worst output %s dB", target, compare.DB(bestScore))
-		if fr.Best > 0 {
-			msg += fmt.Sprintf(", %d operator(s) left float: %s", fr.Best, strings.Join(fr.FloatOps, ", "))
+		if len(fr.FloatOps) > 0 {
+			msg += fmt.Sprintf(", %d operator(s) left float: %s", len(fr.FloatOps), strings.Join(fr.FloatOps, ", "))
+		}
+		if len(fr.Int16Ops) > 0 {
+			msg += fmt.Sprintf(", %d made int16: %s", len(fr.Int16Ops), strings.Join(fr.Int16Ops, ", "))
 		}
 		msg += fmt.Sprintf(") is written, after %d step(s)", len(fr.Steps))
 		rep.Quantize.Warnings = append(rep.Quantize.Warnings, msg)
@@ -380,14 +422,19 @@ func (f *Fallback) WriteText(w io.Writer) error {
 			mark = "  <- kept"
 		}
 		why := ""
-		if s.Action == "float" {
+		if s.Action == "float" || s.Action == "int16" {
 			why = fmt.Sprintf(" (isolated %s dB)", s.Isolated)
 		}
 		fmt.Fprintf(w, "  %-3d %-7s %-18s %s%s: %s; %d bytes, %.0f%% integer%s\n", i+1, s.Action, s.Builtin, s.Operator, why,
 			sqnrList(s.Outputs), s.Size, 100*s.IntegerShare, mark)
 	}
 	if len(f.FloatOps) > 0 {
-		_, err := fmt.Fprintf(w, "  left float: --float-ops %s\n", strings.Join(f.FloatOps, ","))
+		if _, err := fmt.Fprintf(w, "  left float: --float-ops %s\n", strings.Join(f.FloatOps, ",")); err != nil {
+			return err
+		}
+	}
+	if len(f.Int16Ops) > 0 {
+		_, err := fmt.Fprintf(w, "  made int16: --int16-ops %s\n", strings.Join(f.Int16Ops, ","))
 		return err
 	}
 	return nil

@@ -13,11 +13,12 @@ import (
 )
 
 // TestRuntimeRequantizes16To8Only records why --int16-ops (int8 mode with
-// some operators on int16 activations) is not built: the pinned runtime
-// runs QUANTIZE int16 -> int8, but refuses int8 -> int16 (QUANTIZE
-// version 3 takes int8 input to int8 or uint8 only; version 4 is not
-// registered). Mixed precision would need DEQUANTIZE + QUANTIZE through
-// float on the way in. The test fails when the runtime changes.
+// some operators on int16 activations) converts int8 to int16 through
+// float: the pinned runtime runs QUANTIZE int16 -> int8, but refuses
+// int8 -> int16 (QUANTIZE version 3 takes int8 input to int8 or uint8
+// only; version 4 is not registered), so quant's mixed plan writes
+// DEQUANTIZE + QUANTIZE on the way in. The test fails when the runtime
+// changes (then one QUANTIZE would do).
 func TestRuntimeRequantizes16To8Only(t *testing.T) {
 	runtimetest.Require(t)
 	quantize := func(in, out fb.TensorType, version int32, inScale, outScale float32, outZP int64) []byte {

@@ -29,7 +29,24 @@ func TestQuantizeFallbackFlags(t *testing.T) {
 		{name: "float ops leave nothing integer", args: []string{"--float-ops", "h"}, status: 1, stderr: "nothing to quantize: no operator of the model has an int8 kernel (2 left float)"},
 		{name: "unknown float op", args: []string{"--float-ops", "h,nope"}, status: 1, stderr: `--float-ops: no operator writes "nope" first`},
 		{name: "target without samples", args: []string{"--target-sqnr", "30"}, status: 1, stderr: "--target-sqnr 30 needs verification samples to measure on: give --verify PATH or --verify-split F"},
-		{name: "int16 ops", args: []string{"--int16-ops", "h"}, status: 2, stderr: "--int16-ops h: mixed int8/int16 activations are not supported yet"},
+		{name: "unknown int16 op", args: []string{"--int16-ops", "nope"}, status: 1, stderr: `--int16-ops: no operator writes "nope" first`},
+		{name: "int16 op without kernel", args: []string{"--int16-ops", "y"}, status: 1, stderr: `--int16-ops: "y" (DIV) has no int16x8 kernel in the runtime`},
+		{name: "int16 ops", args: []string{"--int16-ops", "h"}, report: func(t *testing.T, r map[string]json.RawMessage) {
+			var acts []struct {
+				Tensor string `json:"tensor"`
+				Type   string `json:"type"`
+			}
+			if err := json.Unmarshal(r["activations"], &acts); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range acts {
+				got = append(got, a.Tensor+":"+a.Type)
+			}
+			if !strings.Contains(strings.Join(got, " "), "h:INT16") {
+				t.Errorf("activations %v, want h INT16", got)
+			}
+		}},
 		{name: "target", args: []string{"--target-sqnr", "100", "--verify-split", "0.25"},
 			stdout: []string{"fallback to --target-sqnr 100 dB: reached after 1 step(s)", "float   FULLY_CONNECTED    h (isolated", "left float: --float-ops h"},
 			report: func(t *testing.T, r map[string]json.RawMessage) {

@@ -68,6 +68,11 @@
 //   - ModeInt16x8: activations int16 symmetric (zero point 0, scale
 //     max|x| / 32767), weights int8 as above, biases int64. ADD and SUB get
 //     pot_scale_int16 false (general scales).
+//   - Mixed (ModeInt8 with Options.Int16Ops): the named operators take
+//     ModeInt16x8's scheme, the others int8; a value read in the other
+//     type is converted after its producer: int16 -> int8 by QUANTIZE,
+//     int8 -> int16 by DEQUANTIZE + QUANTIZE through float (the runtime's
+//     QUANTIZE takes no int8 input to int16). See full_mixed.go.
 //   - ModeUint8: the legacy scheme of TensorFlow's v1 converter
 //     (inference_type QUANTIZED_UINT8): activations uint8 asymmetric
 //     per-tensor in [0, 255], weights uint8 asymmetric per-tensor (from

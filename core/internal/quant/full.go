@@ -38,7 +38,10 @@ type fullSG struct {
 	// Edits.
 	homeT map[int32]int32         // value -> the tensor its producer writes
 	views map[int32]map[rep]int32 // value -> representation -> tensor
-	nConv int                     // QUANTIZE/DEQUANTIZE added
+	// alt are the parameters of values in the other activation type of a
+	// mixed int8/int16 plan (ownIn).
+	alt   map[fb.TensorType]map[int32]*actInfo
+	nConv int // QUANTIZE/DEQUANTIZE added
 }
 
 type fullPlan struct {
@@ -71,6 +74,9 @@ type fullPlan struct {
 	// floatOps are the operators Options.FloatOps and TargetOps name,
 	// with the reason.
 	floatOps map[opKey]string
+	// int16 are the operators Options.Int16Ops names (int8 mode): they
+	// use the 16x8 scheme (opScheme).
+	int16 map[opKey]bool
 }
 
 // Full applies full-integer quantization to m in place, as TensorFlow's
@@ -160,6 +166,9 @@ func (p *fullPlan) plan() (func(), string, error) {
 		entries[int(sd.SubgraphIndex)] = true
 	}
 	if err := p.resolveFloatOps(); err != nil {
+		return nil, "", err
+	}
+	if err := p.resolveInt16Ops(); err != nil {
 		return nil, "", err
 	}
 	anyQuant := false

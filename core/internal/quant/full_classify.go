@@ -57,8 +57,9 @@ func (p *fullPlan) classify(f *fullSG, oi int) {
 	}
 	var why []string
 	spec := opspec.Lookup(code)
-	if spec == nil || spec.Full.Kernel(p.s.act) == 0 {
-		why = append(why, fmt.Sprintf("no %s kernel", p.s.kernelName()))
+	s := p.opScheme(f.si, oi)
+	if spec == nil || spec.Full.Kernel(s.act) == 0 {
+		why = append(why, fmt.Sprintf("no %s kernel", s.kernelName()))
 		f.why[oi] = why
 		return
 	}
@@ -82,7 +83,7 @@ func (p *fullPlan) classify(f *fullSG, oi int) {
 		}
 	}
 	if ok, reason := true, ""; spec.Full.Supports != nil {
-		if ok, reason = spec.Full.Supports(m, sg, op, p.s.act); !ok {
+		if ok, reason = spec.Full.Supports(m, sg, op, s.act); !ok {
 			why = append(why, reason)
 		}
 	}

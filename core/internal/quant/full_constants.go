@@ -149,6 +149,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 			continue
 		}
 		spec := opspec.Lookup(m.Builtin(op))
+		s := p.opScheme(f.si, oi)
 		// Weights first: biases need their scales.
 		var wreq *constReq
 		for _, w := range spec.Weights {
@@ -158,20 +159,20 @@ func (p *fullPlan) constants(f *fullSG) error {
 			t := op.Inputs[w.Input]
 			tt := sg.Tensors[t]
 			axis := -1
-			if p.s.weight == fb.TensorTypeINT8 && spec.Full.WeightScales != opspec.PerTensor && w.ChannelAxis >= 0 && w.ChannelAxis < len(tt.Shape) {
+			if s.weight == fb.TensorTypeINT8 && spec.Full.WeightScales != opspec.PerTensor && w.ChannelAxis >= 0 && w.ChannelAxis < len(tt.Shape) {
 				axis = w.ChannelAxis
 			}
 			req := &constReq{role: opspec.WeightRole, values: p.constValues(f, t), shape: tt.Shape,
-				srcBuf: p.constSource(f, t), tensor: t, typ: p.s.weight, axis: axis}
+				srcBuf: p.constSource(f, t), tensor: t, typ: s.weight, axis: axis}
 			p.clearDead(f, op, w, req)
 			var q []int64
 			var zp, qlo, qhi int64
-			if p.s.weight == fb.TensorTypeUINT8 {
+			if s.weight == fb.TensorTypeUINT8 {
 				// The legacy scheme: asymmetric per-tensor over [0, 255],
 				// from the weights' FAKE_QUANT range when they have one,
 				// else from their own values.
 				var r rep
-				if x, ok := p.fq.exact(f.si, int(t), p.s); ok {
+				if x, ok := p.fq.exact(f.si, int(t), s); ok {
 					r = x
 				} else {
 					// Without a trained range, the range whose rounding
@@ -181,7 +182,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 					if ps, ok := p.ranges.(PatchSource); ok && !p.opts.PlainWeights {
 						imp = importance(w, len(req.values), tt.Shape, ps.Patch(f.si, oi))
 					}
-					r = clipRange(p.s, req.values, lo, hi, imp)
+					r = clipRange(s, req.values, lo, hi, imp)
 				}
 				req.scales, req.zps = []float32{r.scale}, []int64{r.zp}
 				q = quantizeValues(req.values, r)
@@ -230,7 +231,7 @@ func (p *fullPlan) constants(f *fullSG) error {
 				}
 			}
 			req := &constReq{role: opspec.BiasRole, values: p.constValues(f, t), shape: sg.Tensors[t].Shape,
-				srcBuf: p.constSource(f, t), tensor: t, typ: p.s.bias}
+				srcBuf: p.constSource(f, t), tensor: t, typ: s.bias}
 			if len(wreq.corr) == len(req.values) {
 				for c := range req.values {
 					req.values[c] -= float32(wreq.corr[c])

@@ -111,7 +111,7 @@ func (p *fullPlan) edit(f *fullSG) {
 		}
 		spec := opspec.Lookup(m.Builtin(op))
 		if spec.Full.Prepare != nil {
-			spec.Full.Prepare(op, p.s.act)
+			spec.Full.Prepare(op, p.opScheme(f.si, oi).act)
 		}
 	}
 	// 4. Constants nothing reads any more, and the DEQUANTIZE operators
@@ -161,6 +161,11 @@ func (p *fullPlan) ioRep(f *fullSG, t int32, typ fb.TensorType) rep {
 		return floatRep
 	}
 	r := f.act[t].rep
+	if r.typ == fb.TensorTypeINT16 && typ != fb.TensorTypeINT16 {
+		// An int16 operator's output in a mixed plan, as an 8-bit model
+		// output.
+		r = p.ownIn(f, t, p.s).rep
+	}
 	if typ == fb.TensorTypeUINT8 && r.typ == fb.TensorTypeINT8 {
 		return uint8Of(r)
 	}
@@ -206,6 +211,9 @@ func (p *fullPlan) viewOf(f *fullSG, t int32, want rep) int32 {
 	}
 	tt := f.info.sg.Tensors[t]
 	hr := p.homeRep(f, t)
+	if !hr.isFloat() && !want.isFloat() && !directRequant(hr.typ, want.typ) {
+		return p.viaFloat(f, t, want)
+	}
 	extra := ""
 	if !want.isFloat() && want.typ == hr.typ {
 		extra = "_requantized"

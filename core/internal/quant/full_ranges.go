@@ -19,7 +19,11 @@ type Ranges interface {
 
 // own returns the quantization of value t from its own range, recording it
 // as missing when there is none.
-func (p *fullPlan) own(f *fullSG, t int32) *actInfo {
+func (p *fullPlan) own(f *fullSG, t int32) *actInfo { return p.ownS(f, t, p.s) }
+
+// ownS is own in scheme s (the scheme of the operator asking: see
+// opScheme).
+func (p *fullPlan) ownS(f *fullSG, t int32, s *scheme) *actInfo {
 	if a := f.act[t]; a != nil {
 		return a
 	}
@@ -30,15 +34,15 @@ func (p *fullPlan) own(f *fullSG, t int32) *actInfo {
 	lo, hi, source, ok := p.rangeOf(f.si, int(t))
 	if !ok {
 		p.missing = append(p.missing, fmt.Sprintf("%q", name))
-		a := &actInfo{rep: p.s.fromRange(0, 1), source: "missing"}
+		a := &actInfo{rep: s.fromRange(0, 1), source: "missing"}
 		f.act[t] = a
 		return a
 	}
-	r := p.s.fromRange(lo, hi)
+	r := s.fromRange(lo, hi)
 	switch source {
 	case "FAKE_QUANT":
 		// The trained parameters exactly, where the scheme holds them.
-		if x, ok := p.fq.exact(f.si, int(t), p.s); ok {
+		if x, ok := p.fq.exact(f.si, int(t), s); ok {
 			r = x
 		}
 	case defaultRangeSource:
@@ -104,7 +108,9 @@ func (p *fullPlan) assign(f *fullSG) {
 		}
 		spec := opspec.Lookup(m.Builtin(op))
 		full := &spec.Full
-		var live []int // activation inputs that are values
+		s := p.opScheme(f.si, oi)
+		ins := map[int]*actInfo{} // live input -> its parameters for this operator
+		var live []int            // activation inputs that are values
 		var consts []int
 		for k, t := range op.Inputs {
 			if t < 0 || spec.Role(k) != opspec.Activation {
@@ -115,7 +121,7 @@ func (p *fullPlan) assign(f *fullSG) {
 				continue
 			}
 			live = append(live, k)
-			p.own(f, t) // the value's parameters: set by its producer, or its own range
+			ins[k] = p.ownIn(f, t, s) // the value's parameters: set by its producer, or its own range
 		}
 		var outs []int32
 		if !full.IntegerOutputs {
@@ -126,24 +132,24 @@ func (p *fullPlan) assign(f *fullSG) {
 			}
 		}
 		for _, k := range live {
-			f.inRep[ref{oi, k}] = f.act[op.Inputs[k]].rep
+			f.inRep[ref{oi, k}] = ins[k].rep
 		}
-		switch fixed := full.FixedOutput(p.s.act); {
+		switch fixed := full.FixedOutput(s.act); {
 		case fixed != nil:
-			r := rep{typ: p.s.act, scale: fixed.Scale, zp: fixed.ZeroPoint}
+			r := rep{typ: s.act, scale: fixed.Scale, zp: fixed.ZeroPoint}
 			for _, t := range outs {
 				f.act[t] = &actInfo{rep: r, source: "fixed by " + m.OpName(op)}
 			}
-			p.ownConsts(f, oi, consts)
+			p.ownConsts(f, oi, consts, s)
 		case full.SameScale:
 			var shared *actInfo
 			if len(live) == 1 {
-				in := f.act[op.Inputs[live[0]]]
+				in := ins[live[0]]
 				shared = &actInfo{rep: in.rep, source: fmt.Sprintf("same as input %q", sg.Tensors[op.Inputs[live[0]]].Name)}
 			} else {
 				lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 				for _, k := range live {
-					a, b := f.act[op.Inputs[k]].rep.span()
+					a, b := ins[k].rep.span()
 					lo, hi = min(lo, a), max(hi, b)
 				}
 				if len(live) == 0 {
@@ -169,14 +175,14 @@ func (p *fullPlan) assign(f *fullSG) {
 					}
 					lo, hi = 0, 1
 				}
-				shared = &actInfo{rep: p.s.fromRange(lo, hi), lo: lo, hi: hi, ranged: true,
+				shared = &actInfo{rep: s.fromRange(lo, hi), lo: lo, hi: hi, ranged: true,
 					source: fmt.Sprintf("shared by the inputs and outputs of %s", m.OpName(op))}
 			}
 			for _, k := range live {
 				f.inRep[ref{oi, k}] = shared.rep
 			}
 			for _, k := range consts {
-				f.reqs[ref{oi, k}] = &constReq{role: opspec.Activation, typ: p.s.act,
+				f.reqs[ref{oi, k}] = &constReq{role: opspec.Activation, typ: s.act,
 					scales: []float32{shared.rep.scale}, zps: []int64{shared.rep.zp}, axis: -1}
 			}
 			for _, t := range outs {
@@ -185,9 +191,9 @@ func (p *fullPlan) assign(f *fullSG) {
 			}
 		default:
 			for _, t := range outs {
-				p.own(f, t)
+				f.act[t] = p.ownIn(f, t, s)
 			}
-			p.ownConsts(f, oi, consts)
+			p.ownConsts(f, oi, consts, s)
 		}
 		for _, t := range outs {
 			f.outRep[t] = f.act[t].rep
@@ -205,14 +211,14 @@ func (p *fullPlan) assign(f *fullSG) {
 }
 
 // ownConsts quantizes constant activation inputs from their own values.
-func (p *fullPlan) ownConsts(f *fullSG, oi int, consts []int) {
+func (p *fullPlan) ownConsts(f *fullSG, oi int, consts []int, s *scheme) {
 	op := f.info.sg.Operators[oi]
 	for _, k := range consts {
 		lo, hi, ok := finiteRange(p.constValues(f, op.Inputs[k]))
 		if !ok {
 			lo, hi = 0, 0
 		}
-		r := p.s.fromRange(lo, hi)
+		r := s.fromRange(lo, hi)
 		f.reqs[ref{oi, k}] = &constReq{role: opspec.Activation, typ: r.typ, scales: []float32{r.scale}, zps: []int64{r.zp}, axis: -1}
 	}
 }

@@ -48,7 +48,7 @@ func (p *fullPlan) recordAct(f *fullSG, t, v int32, r rep) {
 // models that had any are not checked.
 func (p *fullPlan) checkSpread(f *fullSG, t int32, a *actInfo) {
 	sp, ok := p.ranges.(SampleSpread)
-	if !ok || a.source != "calibration" || p.s.act == fb.TensorTypeINT16 || len(p.fq.ranges) > 0 {
+	if !ok || a.source != "calibration" || a.rep.typ == fb.TensorTypeINT16 || len(p.fq.ranges) > 0 {
 		return
 	}
 	for _, x := range p.spread {
@@ -98,7 +98,7 @@ func (p *fullPlan) addConsumer(f *fullSG, oi, k int, nt int32) {
 	if !ok {
 		return
 	}
-	p.r.pending[i].consumers = append(p.r.pending[i].consumers, pendingConsumer{key: opKey{f.si, oi}, input: k, kernel: p.s.kernelName()})
+	p.r.pending[i].consumers = append(p.r.pending[i].consumers, pendingConsumer{key: opKey{f.si, oi}, input: k, kernel: p.opScheme(f.si, oi).kernelName()})
 }
 
 // report completes the full-integer report after the edits are committed.

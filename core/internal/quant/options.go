@@ -58,6 +58,12 @@ type Options struct {
 	// TargetOps are more operators kept float the same way, those the
 	// float fallback of --target-sqnr chose (the report says so).
 	TargetOps []string
+	// Int16Ops names operators (the same way) that run on int16
+	// activations in ModeInt8: 16x8 per operator, with conversions where
+	// they meet int8 ones (see full_mixed.go). An error in the other modes,
+	// for a name no operator writes, or an operator without an int16x8
+	// kernel.
+	Int16Ops []string
 }
 
 // InputStat is one --input-stats: the mean and standard deviation the
