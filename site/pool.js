@@ -61,6 +61,7 @@ export class Pool {
     const progress = onProgress || (() => {});
     if (n > 1 && files && files.length > 0) {
       progress({ phase: "reading", done: 0, total: 1 });
+      this.workers(n); // the helpers start (load their wasm) while the main worker checks
       const shard = await this.main.request({ op: "wantsShards", model, files, options: json });
       if (shard) {
         const parts = await this.shards(n, model, files, json, progress);

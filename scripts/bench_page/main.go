@@ -142,7 +142,8 @@ func run(models []string, nImages int, threadList string) error {
 			return fmt.Errorf("%s: native: %v", name, err)
 		}
 		line := fmt.Sprintf("%-30s native %7.1f", name, nat)
-		var profiles []string
+		var profiles, cpuRatios []string
+		var oneCPU float64
 		var one float64
 		for _, n := range counts {
 			fmt.Fprintf(os.Stderr, "%s: %d worker(s)...\n", name, n)
@@ -153,14 +154,25 @@ func run(models []string, nImages int, threadList string) error {
 			profiles = append(profiles, fmt.Sprintf("  %s, %d worker(s): %s", name, n, prof))
 			if n == 1 {
 				one = ms
+				oneCPU = prof.busiest()
 			}
 			ratio := "-"
 			if one > 0 {
 				ratio = fmt.Sprintf("%.2fx", ms/one)
 			}
+			if n > 1 && oneCPU > 0 && prof.busiest() > 0 {
+				// On a machine busy with other work the workers get less than a
+				// core each and the ms/sample ratio says little: the busiest
+				// worker's CPU time over the single worker's is the ratio the
+				// wall times tend to when each worker has a core to itself.
+				cpuRatios = append(cpuRatios, fmt.Sprintf("%d workers %.2fx", n, prof.busiest()/oneCPU))
+			}
 			line += fmt.Sprintf(" | %d worker(s) %7.1f (%s, %d MiB)", n, ms, ratio, peak>>20)
 		}
 		fmt.Println(line)
+		if len(cpuRatios) > 0 {
+			fmt.Printf("  busiest worker's CPU time (click to done) over the 1-worker run's: %s\n", strings.Join(cpuRatios, ", "))
+		}
 		for _, p := range profiles {
 			fmt.Println(p)
 		}

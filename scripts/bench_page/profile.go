@@ -65,6 +65,14 @@ func readProfile(ctx context.Context, wall time.Duration, before, after []procme
 	return p, nil
 }
 
+// busiest is the CPU time of the busiest worker thread, 0 if none was seen.
+func (p *profile) busiest() float64 {
+	if len(p.workers) == 0 {
+		return 0
+	}
+	return p.workers[0]
+}
+
 func (p *profile) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wall %.2f s", p.wall.Seconds())
