@@ -61,17 +61,21 @@ export class Pool {
     const progress = onProgress || (() => {});
     if (n > 1 && files && files.length > 0) {
       progress({ phase: "reading", done: 0, total: 1 });
+      this.workers(n); // the helpers start (load their wasm) while the main worker checks
       const shard = await this.main.request({ op: "wantsShards", model, files, options: json });
       if (shard) {
         const parts = await this.shards(n, model, files, json, progress);
-        return this.main.request({ op: "quantize", model, files, options: json, name, shards: parts }, progress);
+        const t0 = performance.now();
+        const value = await this.main.request({ op: "quantize", model, files, options: json, name, shards: parts }, progress);
+        performance.measure("litequant-merge", { start: t0, detail: { bytes: parts.reduce((x, p) => x + p.byteLength, 0) } });
+        return value;
       }
     }
     return this.main.quantize(model, files, opts, onProgress, name);
   }
 
   // shards runs shard k of n on worker k and returns their statistics
-  // (JSON strings) in shard order.
+  // (Uint8Arrays, litequant.calibrateShard's) in shard order.
   async shards(n, model, files, json, progress) {
     const ws = this.workers(n);
     await Promise.all(ws.map((w) => w.ready));
@@ -87,11 +91,18 @@ export class Pool {
     // cancelled, and the run ends when all have stopped, so that a late
     // cancel never reaches the next run.
     let failure = null;
+    const t0 = performance.now();
     const settled = await Promise.allSettled(ws.map((w, k) => w.request({ op: "shard", model, files, options: json, shard: k, shards: n }, (p) => {
       if (p.phase !== "calibrating") return;
       done[k] = p.done;
       total[k] = p.total;
       report();
+    }).then((v) => {
+      // For profiles (scripts/bench_page): each shard's wall time, and its
+      // calibration's own (bytes 4 to 12 of the statistics).
+      const ns = v.byteLength >= 12 ? Number(new DataView(v.buffer, v.byteOffset, 12).getBigInt64(4, true)) : NaN;
+      performance.measure("litequant-shard", { start: t0, detail: { shard: k, calibMs: ns / 1e6, bytes: v.byteLength } });
+      return v;
     }).catch((err) => {
       if (!failure) {
         failure = err;

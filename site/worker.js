@@ -3,9 +3,9 @@
 //   {id, op: "inspect", file}                     → value: model summary
 //   {id, op: "quantize", model, files, options, name} → progress messages, then value: result
 //   {id, op: "advise", model, options}             → value: what each mode would do
-//     (with shards: [statistics JSON], the shards' calibration, merged)
+//     (with shards: [statistics], the shards' calibration, merged)
 //   {id, op: "wantsShards", model, files, options} → value: whether quantize would calibrate
-//   {id, op: "shard", model, files, options, shard, shards} → progress, then value: statistics JSON
+//   {id, op: "shard", model, files, options, shard, shards} → progress, then value: statistics (Uint8Array)
 //   {id, op: "metadata", file}                      → value: the model's TFLite metadata or null
 //   {id, op: "preview", model, quantized, files, options} → value: float vs quantized top-5, or null
 //   {id, op: "recent"} | {id, op: "load", key} | {id, op: "remove", key}
@@ -81,7 +81,8 @@ async function run(msg) {
       return { value: await api.wantsShards(await bytes(msg.model), await sampleFiles(msg.files), msg.options) };
     case "shard": {
       const onProgress = (p) => postMessage({ id: msg.id, progress: p });
-      return { value: await api.calibrateShard(await bytes(msg.model), await sampleFiles(msg.files), msg.options, msg.shard, msg.shards, onProgress) };
+      const value = await api.calibrateShard(await bytes(msg.model), await sampleFiles(msg.files), msg.options, msg.shard, msg.shards, onProgress);
+      return { value, transfer: [value.buffer] };
     }
     case "recent":
       return { value: await api.recent() };

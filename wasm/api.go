@@ -57,7 +57,13 @@ func (s *service) jsAPI() js.Value {
 		if err != nil {
 			return nil, err
 		}
-		return func() (any, error) { return s.calibrateShard(context.Background(), req, shard, shards) }, nil
+		return func() (any, error) {
+			b, err := s.calibrateShard(context.Background(), req, shard, shards)
+			if err != nil {
+				return nil, err
+			}
+			return jsBytes(b), nil
+		}, nil
 	}))
 	api.Set("cancel", js.FuncOf(func(js.Value, []js.Value) any {
 		return s.cancelAll()
@@ -175,13 +181,14 @@ func quantizeArgs(args []js.Value) (request, error) {
 	if len(args) > 5 && !args[5].IsUndefined() && !args[5].IsNull() {
 		parts := args[5]
 		if !js.Global().Get("Array").Call("isArray", parts).Bool() {
-			return req, errors.New("shards: want an array of statistics JSON strings")
+			return req, errors.New("shards: want an array of calibrateShard results (Uint8Arrays)")
 		}
 		for i := 0; i < parts.Length(); i++ {
-			if parts.Index(i).Type() != js.TypeString {
-				return req, fmt.Errorf("shards[%d]: want a statistics JSON string", i)
+			b, err := bytesOf(parts.Index(i))
+			if err != nil {
+				return req, fmt.Errorf("shards[%d]: %v (a calibrateShard result)", i, err)
 			}
-			req.Shards = append(req.Shards, parts.Index(i).String())
+			req.Shards = append(req.Shards, b)
 		}
 	}
 	return req, nil

@@ -47,10 +47,12 @@
 //	    samples, nothing is cached): the page then shards the calibration
 //	    over its workers (site/pool.js).
 //
-//	litequant.calibrateShard(model, files, options, shard, shards, onProgress?) → Promise<string>
+//	litequant.calibrateShard(model, files, options, shard, shards, onProgress?) → Promise<Uint8Array>
 //	    Calibrates the blocks of samples b with b % shards == shard and
-//	    returns their partial statistics as JSON; onProgress counts this
-//	    shard's samples. Cancelled by cancel() like quantize.
+//	    returns their partial statistics (convert.EncodeShard's encoding;
+//	    its bytes 4 to 12 are the calibration's time in nanoseconds,
+//	    little-endian); onProgress counts this shard's samples. Cancelled
+//	    by cancel() like quantize.
 //
 //	litequant.cancel() → number
 //	    Cancels every conversion running or queued; returns how many. Their

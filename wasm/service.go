@@ -53,7 +53,7 @@ type request struct {
 	Progress func(convert.Progress)
 	// Shards are the partial statistics of every calibration shard
 	// (calibrateShard), merged into the conversion's statistics.
-	Shards []string
+	Shards [][]byte
 }
 
 // result is a finished (or cached) conversion.

@@ -12,8 +12,8 @@ import (
 
 // The page's worker pool (site/pool.js) calibrates in parallel: it asks
 // one worker whether a conversion would calibrate (wantsShards), has every
-// worker run a shard of the samples (calibrateShard: partial statistics as
-// JSON), and then one worker converts with all the shards' statistics
+// worker run a shard of the samples (calibrateShard: partial statistics,
+// convert.EncodeShard), and then one worker converts with all the shards' statistics
 // (quantize with shard statistics), which it merges exactly
 // (convert.MergeStats): the model is the one a single worker writes.
 
@@ -38,36 +38,35 @@ func (s *service) wantsShards(ctx context.Context, req request) (bool, error) {
 }
 
 // calibrateShard runs shard of shards of req's calibration and returns
-// its partial statistics as JSON.
-func (s *service) calibrateShard(ctx context.Context, req request, shard, shards int) (string, error) {
+// its partial statistics (convert.EncodeShard).
+func (s *service) calibrateShard(ctx context.Context, req request, shard, shards int) ([]byte, error) {
 	opts, err := decodeOptions(req.Options)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	ctx, done := s.track(ctx)
 	defer done()
 	s.run.Lock()
 	defer s.run.Unlock()
 	if ctx.Err() != nil {
-		return "", errCancelled
+		return nil, errCancelled
 	}
 	st, err := convert.CalibrateShard(ctx, convert.Request{Model: req.Model, Calib: req.Files, Options: opts, Progress: yielding(req.Progress)}, shard, shards)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return "", errCancelled
+			return nil, errCancelled
 		}
-		return "", err
+		return nil, err
 	}
-	js, err := convert.EncodeStats(st)
-	return string(js), err
+	return convert.EncodeShard(st)
 }
 
 // mergeShards decodes and merges the shards' statistics.
-func mergeShards(parts []string) (*convert.Stats, error) {
+func mergeShards(parts [][]byte) (*convert.Stats, error) {
 	start := time.Now()
 	stats := make([]*convert.Stats, len(parts))
 	for i, p := range parts {
-		st, err := convert.DecodeStats([]byte(p))
+		st, err := convert.DecodeShard(p)
 		if err != nil {
 			return nil, err
 		}

@@ -371,7 +371,7 @@ func Convert(ctx context.Context, req Request) (_ *Result, err error) {
 		// computed on the same split, which the calibration key names).
 		if len(req.Calib) > 0 && (stats == nil || req.Options.VerifySplit > 0) {
 			progress("reading", 0, 1)
-			if set, err = loadSamples(m, req, meta); err != nil {
+			if set, err = loadSamples(m, req, meta, false); err != nil {
 				return nil, err
 			}
 			if req.Options.VerifySplit > 0 {
@@ -443,7 +443,7 @@ func Convert(ctx context.Context, req Request) (_ *Result, err error) {
 }
 
 // loadSamples reads the calibration samples for m's first subgraph.
-func loadSamples(m *tflite.Model, req Request, meta *MetadataReport) (*samples.Set, error) {
+func loadSamples(m *tflite.Model, req Request, meta *MetadataReport, lazy bool) (*samples.Set, error) {
 	if len(m.Subgraphs) == 0 {
 		return nil, errors.New("the model has no subgraph")
 	}
@@ -453,6 +453,7 @@ func loadSamples(m *tflite.Model, req Request, meta *MetadataReport) (*samples.S
 	}
 	so, note := sampleOptions(m, req.Options, pixels)
 	so.MaxImagePixels = req.Options.MaxImagePixels
+	so.Lazy = lazy // a shard decodes only its own images (CalibrateShard)
 	set, err := samples.Load(inputs, req.Calib, so)
 	if err != nil {
 		return nil, err

@@ -34,7 +34,10 @@ func CalibrateShard(ctx context.Context, req Request, shard, shards int) (*Stats
 	if err != nil {
 		return nil, err
 	}
-	set, err := loadSamples(m, req, &MetadataReport{}) // the normalization a single run uses
+	// The normalization a single run uses; images are decoded only when
+	// calibrated, so a shard decodes its own and no others (a damaged one
+	// fails the shard that owns it, naming it).
+	set, err := loadSamples(m, req, &MetadataReport{}, true)
 	if err != nil {
 		return nil, err
 	}

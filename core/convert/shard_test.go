@@ -30,11 +30,11 @@ func TestShardsConvertAsOne(t *testing.T) {
 					t.Fatalf("shard %d of %d: %v", s, k, err)
 				}
 				// As the page hands them from worker to worker.
-				js, err := EncodeStats(st)
+				wire, err := EncodeShard(st)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st, err = DecodeStats(js); err != nil {
+				if st, err = DecodeShard(wire); err != nil {
 					t.Fatal(err)
 				}
 				parts = append(parts, st)

@@ -195,6 +195,12 @@ type Options struct {
 	// MaxImagePixels refuses images whose header declares more pixels
 	// (width × height), before decoding; 0 means DefaultMaxImagePixels.
 	MaxImagePixels int64
+	// Lazy skips decoding every image whole in Load (which otherwise
+	// fails there on a damaged one): an image is then decoded only when
+	// its sample is taken (Sample, SampleTo), which fails on a damaged
+	// one, naming it. A calibration shard takes this, so that it decodes
+	// only its own images.
+	Lazy bool
 }
 
 // kind is the kind of a calibration file.
@@ -497,7 +503,7 @@ func Load(inputs []Input, files []File, opts Options) (*Set, error) {
 			}
 			set.entries = append(set.entries, entry{src: src, j: j, row: row})
 		}
-		if src.kind == kindImage && src.used > 0 {
+		if src.kind == kindImage && src.used > 0 && !o.Lazy {
 			if err := src.img.verify(); err != nil {
 				return nil, fileErr(src.name, ins, "%v", err)
 			}

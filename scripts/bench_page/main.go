@@ -14,8 +14,12 @@
 // the shared photos, quantizes to int8 with every photo calibrating, and
 // reads the calibration's ms/sample from the report. It prints them with
 // their ratio to the 1-worker figure, the native converter's ms/sample,
-// and the peak memory (PSS) of chromium's processes. Per-inference
-// figures (Go native, Go wasm, TFLite, LiteRT.js) are scripts/bench_interp's.
+// and the peak memory (PSS) of chromium's processes, and under each
+// model where the time went (profile.go: each shard's wall and calibration
+// time, the merge, the CPU time of the worker threads, of chromium and of
+// the whole machine). Then it runs scripts/bench_interp on the same models
+// (--interp-rounds rounds) for the per-inference figures (Go native, Go
+// wasm, TFLite, LiteRT.js) and their wasm/LiteRT.js ratio.
 package main
 
 import (
@@ -55,10 +59,17 @@ func main() {
 	flag.Var(&models, "model", "model file (repeatable; default: mobilenet_v1_0.25, iris_landmark and a 257×257 segmentation-size model)")
 	images := flag.Int("images", 48, "calibration images (the shared photos, repeated)")
 	threads := flag.String("threads", "", "comma-separated worker counts (default: 1, 2 and the machine's cores when more)")
+	interpRounds := flag.Int("interp-rounds", 3, "rounds of scripts/bench_interp after the page runs, for the per-inference wasm/LiteRT.js ratio (0: none)")
 	flag.Parse()
 	if err := run(models, *images, *threads); err != nil {
 		fmt.Fprintln(os.Stderr, "bench_page:", err)
 		os.Exit(1)
+	}
+	if *interpRounds > 0 {
+		if err := perInference(models, *interpRounds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench_page: bench_interp:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -131,23 +142,40 @@ func run(models []string, nImages int, threadList string) error {
 			return fmt.Errorf("%s: native: %v", name, err)
 		}
 		line := fmt.Sprintf("%-30s native %7.1f", name, nat)
+		var profiles, cpuRatios []string
+		var oneCPU float64
 		var one float64
 		for _, n := range counts {
 			fmt.Fprintf(os.Stderr, "%s: %d worker(s)...\n", name, n)
-			ms, peak, err := pageMS(browser, filepath.Join(tmp, fmt.Sprintf("profile-%s-%d", name, n)), url, path, images, n)
+			ms, peak, prof, err := pageMS(browser, filepath.Join(tmp, fmt.Sprintf("profile-%s-%d", name, n)), url, path, images, n)
 			if err != nil {
 				return fmt.Errorf("%s, %d workers: %v", name, n, err)
 			}
+			profiles = append(profiles, fmt.Sprintf("  %s, %d worker(s): %s", name, n, prof))
 			if n == 1 {
 				one = ms
+				oneCPU = prof.busiest()
 			}
 			ratio := "-"
 			if one > 0 {
 				ratio = fmt.Sprintf("%.2fx", ms/one)
 			}
+			if n > 1 && oneCPU > 0 && prof.busiest() > 0 {
+				// On a machine busy with other work the workers get less than a
+				// core each and the ms/sample ratio says little: the busiest
+				// worker's CPU time over the single worker's is the ratio the
+				// wall times tend to when each worker has a core to itself.
+				cpuRatios = append(cpuRatios, fmt.Sprintf("%d workers %.2fx", n, prof.busiest()/oneCPU))
+			}
 			line += fmt.Sprintf(" | %d worker(s) %7.1f (%s, %d MiB)", n, ms, ratio, peak>>20)
 		}
 		fmt.Println(line)
+		if len(cpuRatios) > 0 {
+			fmt.Printf("  busiest worker's CPU time (click to done) over the 1-worker run's: %s\n", strings.Join(cpuRatios, ", "))
+		}
+		for _, p := range profiles {
+			fmt.Println(p)
+		}
 	}
 	return nil
 }
@@ -172,13 +200,13 @@ func nativeMS(model string, images []string) (float64, error) {
 
 // pageMS quantizes in a fresh chromium profile with n workers and returns
 // the report's calibration ms/sample and the peak PSS of chromium.
-func pageMS(browser, profile, url, model string, images []string, n int) (float64, int64, error) {
+func pageMS(browser, profile, url, model string, images []string, n int) (float64, int64, *profile, error) {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromium.Options(browser, profile)...)
 	defer cancelA()
 	ctx, cancelC := chromedp.NewContext(actx)
 	defer cancelC()
 	if err := chromedp.Do(ctx); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	pid := 0
 	if c := chromedp.FromContext(ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
@@ -210,20 +238,20 @@ func pageMS(browser, profile, url, model string, images []string, n int) (float6
 		}
 	}
 	if err := chromedp.Do(tctx, chromedp.Navigate(url)); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if err := wait(`document.body.dataset.ready === "true"`); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if err := chromedp.Do(tctx, chromedp.SetUploadFiles(chromedp.CSS("#model"), []string{model})); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if err := wait(`document.querySelector("#summary dl") !== null`); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if err := chromedp.Do(tctx, set("#mode", "value", "int8"), chromedp.SetUploadFiles(chromedp.CSS("#samples"), images),
 		set("#verify", "checked", false), set("#threads", "value", strconv.Itoa(n))); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	peak := int64(0)
 	stop := make(chan struct{})
@@ -241,14 +269,18 @@ func pageMS(browser, profile, url, model string, images []string, n int) (float6
 			}
 		}
 	}()
+	before, machine0 := procmem.TreeThreads(pid), machineBusy()
+	t0 := time.Now()
 	_, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { document.querySelector("#quantize").click(); return true })()`))
 	if err == nil {
 		err = wait(`["done", "cached", "error", "cancelled"].includes(document.querySelector("#status").dataset.kind)`)
 	}
+	wall := time.Since(t0)
+	after, machine1 := procmem.TreeThreads(pid), machineBusy()
 	close(stop)
 	<-done
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	type status struct {
 		Text string `json:"text"`
@@ -256,10 +288,10 @@ func pageMS(browser, profile, url, model string, images []string, n int) (float6
 	}
 	st, err := chromedp.Run(tctx, chromedp.Evaluate[status](`({text: document.querySelector("#status").textContent, kind: document.querySelector("#status").dataset.kind})`))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if st.Kind != "done" {
-		return 0, 0, fmt.Errorf("status %q (%s)", st.Text, st.Kind)
+		return 0, 0, nil, fmt.Errorf("status %q (%s)", st.Text, st.Kind)
 	}
 	type calib struct {
 		Samples   int     `json:"samples"`
@@ -267,12 +299,16 @@ func pageMS(browser, profile, url, model string, images []string, n int) (float6
 	}
 	c, err := chromedp.Run(tctx, chromedp.Evaluate[calib](`(async () => JSON.parse(await (await fetch(document.querySelector("#report-download").href)).text()).calibration)()`, chromedp.EvalAwaitPromise))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if c.Samples == 0 {
-		return 0, 0, errors.New("the report has no calibration")
+		return 0, 0, nil, errors.New("the report has no calibration")
 	}
-	return c.ElapsedMS / float64(c.Samples), peak, nil
+	prof, err := readProfile(tctx, wall, before, after, machine1-machine0)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return c.ElapsedMS / float64(c.Samples), peak, prof, nil
 }
 
 // imageCopies copies the photos in src into dst as often as needed for n

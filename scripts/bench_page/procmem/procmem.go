@@ -1,5 +1,5 @@
-// Package procmem measures a process tree's memory from Linux's /proc,
-// for the page's memory figures (chromium runs the page and its workers
+// Package procmem measures a process tree's memory and its threads' CPU
+// time from Linux's /proc, for the page's figures (chromium runs the page and its workers
 // in several processes).
 package procmem
 
@@ -13,9 +13,29 @@ import (
 
 // TreePSS sums the PSS of process root and its descendants, in bytes.
 func TreePSS(root int) int64 {
+	var total int64
+	for _, pid := range tree(root) {
+		f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				total += kb << 10
+			}
+		}
+		f.Close()
+	}
+	return total
+}
+
+// tree lists process root and its descendants.
+func tree(root int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0
+		return nil
 	}
 	parent := map[int]int{}
 	for _, e := range entries {
@@ -35,31 +55,14 @@ func TreePSS(root int) int64 {
 			}
 		}
 	}
-	in := func(pid int) bool {
+	var out []int
+	for pid := range parent {
 		for p := pid; p > 1; p = parent[p] {
 			if p == root {
-				return true
+				out = append(out, pid)
+				break
 			}
 		}
-		return false
 	}
-	var total int64
-	for pid := range parent {
-		if !in(pid) {
-			continue
-		}
-		f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				total += kb << 10
-			}
-		}
-		f.Close()
-	}
-	return total
+	return out
 }
