@@ -255,6 +255,9 @@ func New(m *tflite.Model, opts Options) (it *Interpreter, err error) {
 			// none); kernels index output 0.
 			return nil, n.wrap(errors.New("the operator has no outputs"))
 		}
+		if err := checkOutputCount(n); err != nil {
+			return nil, n.wrap(err)
+		}
 		n.outputs = make([]*Tensor, len(op.Outputs))
 		for k, idx := range op.Outputs {
 			n.outputs[k] = it.tensors[idx]
