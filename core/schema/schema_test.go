@@ -2,7 +2,6 @@ package schema
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -196,78 +195,24 @@ func TestSlotsMatchFlatcGo(t *testing.T) {
 	}
 }
 
-// TestTablesMatchSchema checks the compiled descriptions against the parser.
+// TestTablesMatchSchema checks the compiled description against the parser.
 func TestTablesMatchSchema(t *testing.T) {
-	s := parseSchema(t)
-	if len(tables) != len(s.Tables) || len(unions) != len(s.Unions) {
-		t.Fatalf("%d tables and %d unions compiled, schema has %d and %d", len(tables), len(unions), len(s.Tables), len(s.Unions))
+	for _, d := range fbsparse.CompareTables(parseSchema(t), &tfliteSchema) {
+		t.Error(d)
 	}
-	if tables[rootTable].name != s.RootType || fileIdentifier != s.FileIdentifier {
-		t.Errorf("root %s, identifier %q", tables[rootTable].name, fileIdentifier)
-	}
-	kinds := map[fbsparse.SlotKind]fieldKind{
-		fbsparse.SlotScalar: kindScalar, fbsparse.SlotString: kindString, fbsparse.SlotTable: kindTable,
-		fbsparse.SlotUnionType: kindUnionType, fbsparse.SlotUnion: kindUnion, fbsparse.SlotVectorScalar: kindVector,
-		fbsparse.SlotVectorString: kindVectorString, fbsparse.SlotVectorTable: kindVectorTable,
-	}
-	for i, tab := range s.Tables {
-		d := tables[i]
-		if d.name != tab.Name {
-			t.Errorf("tables[%d] is %s, schema has %s", i, d.name, tab.Name)
-			continue
-		}
-		slots := tab.Slots()
-		if len(d.fields) != len(slots) {
-			t.Errorf("%s: %d fields compiled, %d slots in the schema", tab.Name, len(d.fields), len(slots))
-			continue
-		}
-		for j, sl := range slots {
-			f := d.fields[j]
-			k := kinds[sl.Kind]
-			if sl.Kind == fbsparse.SlotVectorScalar && sl.Scalar == "ubyte" {
-				k = kindBytes
-			}
-			if sl.Field.Deprecated {
-				k = kindDeprecated
-			}
-			ref := ""
-			switch f.kind {
-			case kindTable, kindVectorTable:
-				ref = tables[f.ref].name
-			case kindUnion, kindUnionType:
-				ref = unions[f.ref].name
-			}
-			size, wantRef := 4, sl.Ref
-			if sl.Kind == fbsparse.SlotScalar || sl.Kind == fbsparse.SlotVectorScalar {
-				size = sl.Size
-			} else if sl.Kind == fbsparse.SlotUnionType {
-				size = 1
-			}
-			if sl.Field.Deprecated {
-				size, wantRef = 0, ""
-			}
-			got := fmt.Sprintf("%s %d %d %s", f.name, f.kind, f.size, ref)
-			want := fmt.Sprintf("%s %d %d %s", sl.Name, k, size, wantRef)
-			if got != want {
-				t.Errorf("%s slot %d: compiled %q, schema %q", tab.Name, j, got, want)
-			}
-		}
-	}
-	for i, u := range s.Unions {
-		var got []string
-		for _, m := range unions[i].members {
-			got = append(got, tables[m].name)
-		}
-		if unions[i].name != u.Name || strings.Join(got, ",") != strings.Join(u.Members, ",") {
-			t.Errorf("unions[%d] is %s %v, schema has %s %v", i, unions[i].name, got, u.Name, u.Members)
-		}
+	if tfliteSchema.What != "TensorFlow Lite model" || Identifier() != "TFL3" {
+		t.Errorf("What %q, identifier %q", tfliteSchema.What, Identifier())
 	}
 }
 
 // TestGeneratedTablesUpToDate checks that verify_tables_generated.go is what
 // `go run ./scripts/genschema` makes of tflite.fbs (that part needs no flatc).
 func TestGeneratedTablesUpToDate(t *testing.T) {
-	want, err := fbsparse.GoVerifyTables(parseSchema(t), "schema", "tflite.fbs")
+	tg := fbsparse.TargetFor("schema")
+	if tg == nil || filepath.Base(tg.Out) != "verify_tables_generated.go" || filepath.Base(tg.Schema) != "tflite.fbs" {
+		t.Fatalf("genschema's target for package schema is %+v", tg)
+	}
+	want, err := fbsparse.GoVerifyTables(parseSchema(t), tg.GoTables)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +221,6 @@ func TestGeneratedTablesUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("verify_tables_generated.go is out of date with tflite.fbs: run `go run ./scripts/genschema`")
+		t.Errorf("verify_tables_generated.go is out of date with tflite.fbs: run `go run ./scripts/genschema -tables-only`")
 	}
 }

@@ -2,13 +2,9 @@
 
 package schema
 
-// fileIdentifier is the file_identifier of tflite.fbs.
-const fileIdentifier = "TFL3"
+import "litequant/core/schema/fbverify"
 
-// rootTable is the root_type of tflite.fbs.
-const rootTable = tModel
-
-// Indices into tables, in declaration order.
+// Indices into tfliteSchema.Tables, in declaration order.
 const (
 	tCustomQuantization = iota
 	tQuantizationParameters
@@ -176,7 +172,7 @@ const (
 	tModel
 )
 
-// Indices into unions, in declaration order.
+// Indices into tfliteSchema.Unions, in declaration order.
 const (
 	uQuantizationDetails = iota
 	uSparseIndexVector
@@ -184,734 +180,735 @@ const (
 	uBuiltinOptions2
 )
 
-// tables describes every table of tflite.fbs: its fields by vtable slot
+// tfliteSchema describes tflite.fbs for fbverify: every table's fields by vtable slot
 // (slot i has its entry at byte 4+2*i of the vtable; a union field takes
-// two slots, its ubyte type code first). Each entry is {name, kind, size,
-// ref}: size is the inline size of a scalar or the element size of a vector
-// of scalars; ref is the table (t*) or union (u*) a field refers to.
-var tables = [...]tableDesc{
-	tCustomQuantization: {"CustomQuantization", []fieldDesc{
-		{"custom", kindBytes, 1, 0}, // slot 0
-	}},
-	tQuantizationParameters: {"QuantizationParameters", []fieldDesc{
-		{"min", kindVector, 4, 0},                                // slot 0
-		{"max", kindVector, 4, 0},                                // slot 1
-		{"scale", kindVector, 4, 0},                              // slot 2
-		{"zero_point", kindVector, 8, 0},                         // slot 3
-		{"details_type", kindUnionType, 1, uQuantizationDetails}, // slot 4
-		{"details", kindUnion, 4, uQuantizationDetails},          // slot 5
-		{"quantized_dimension", kindScalar, 4, 0},                // slot 6
-	}},
-	tInt32Vector: {"Int32Vector", []fieldDesc{
-		{"values", kindVector, 4, 0}, // slot 0
-	}},
-	tUint16Vector: {"Uint16Vector", []fieldDesc{
-		{"values", kindVector, 2, 0}, // slot 0
-	}},
-	tUint8Vector: {"Uint8Vector", []fieldDesc{
-		{"values", kindBytes, 1, 0}, // slot 0
-	}},
-	tDimensionMetadata: {"DimensionMetadata", []fieldDesc{
-		{"format", kindScalar, 1, 0},                                  // slot 0
-		{"dense_size", kindScalar, 4, 0},                              // slot 1
-		{"array_segments_type", kindUnionType, 1, uSparseIndexVector}, // slot 2
-		{"array_segments", kindUnion, 4, uSparseIndexVector},          // slot 3
-		{"array_indices_type", kindUnionType, 1, uSparseIndexVector},  // slot 4
-		{"array_indices", kindUnion, 4, uSparseIndexVector},           // slot 5
-	}},
-	tSparsityParameters: {"SparsityParameters", []fieldDesc{
-		{"traversal_order", kindVector, 4, 0},                    // slot 0
-		{"block_map", kindVector, 4, 0},                          // slot 1
-		{"dim_metadata", kindVectorTable, 4, tDimensionMetadata}, // slot 2
-	}},
-	tVariantSubType: {"VariantSubType", []fieldDesc{
-		{"shape", kindVector, 4, 0},    // slot 0
-		{"type", kindScalar, 1, 0},     // slot 1
-		{"has_rank", kindScalar, 1, 0}, // slot 2
-	}},
-	tTensor: {"Tensor", []fieldDesc{
-		{"shape", kindVector, 4, 0},                              // slot 0
-		{"type", kindScalar, 1, 0},                               // slot 1
-		{"buffer", kindScalar, 4, 0},                             // slot 2
-		{"name", kindString, 4, 0},                               // slot 3
-		{"quantization", kindTable, 4, tQuantizationParameters},  // slot 4
-		{"is_variable", kindScalar, 1, 0},                        // slot 5
-		{"sparsity", kindTable, 4, tSparsityParameters},          // slot 6
-		{"shape_signature", kindVector, 4, 0},                    // slot 7
-		{"has_rank", kindScalar, 1, 0},                           // slot 8
-		{"variant_tensors", kindVectorTable, 4, tVariantSubType}, // slot 9
-	}},
-	tStablehloGatherOptions: {"StablehloGatherOptions", []fieldDesc{
-		{"offset_dims", kindVector, 8, 0},          // slot 0
-		{"collapsed_slice_dims", kindVector, 8, 0}, // slot 1
-		{"start_index_map", kindVector, 8, 0},      // slot 2
-		{"index_vector_dim", kindScalar, 8, 0},     // slot 3
-		{"slice_sizes", kindVector, 8, 0},          // slot 4
-		{"indices_are_sorted", kindScalar, 1, 0},   // slot 5
-	}},
-	tStablehloTransposeOptions: {"StablehloTransposeOptions", []fieldDesc{
-		{"permutation", kindVector, 8, 0}, // slot 0
-	}},
-	tStablehloDotGeneralOptions: {"StablehloDotGeneralOptions", []fieldDesc{
-		{"lhs_batching_dimensions", kindVector, 8, 0},    // slot 0
-		{"rhs_batching_dimensions", kindVector, 8, 0},    // slot 1
-		{"lhs_contracting_dimensions", kindVector, 8, 0}, // slot 2
-		{"rhs_contracting_dimensions", kindVector, 8, 0}, // slot 3
-		{"precision_config", kindVector, 4, 0},           // slot 4
-	}},
-	tStablehloReduceWindowOptions: {"StablehloReduceWindowOptions", []fieldDesc{
-		{"window_dimensions", kindVector, 8, 0},   // slot 0
-		{"window_strides", kindVector, 8, 0},      // slot 1
-		{"base_dilations", kindVector, 8, 0},      // slot 2
-		{"window_dilations", kindVector, 8, 0},    // slot 3
-		{"padding", kindVector, 8, 0},             // slot 4
-		{"body_subgraph_index", kindScalar, 4, 0}, // slot 5
-	}},
-	tStablehloWhileOptions: {"StablehloWhileOptions", []fieldDesc{
-		{"cond_subgraph_index", kindScalar, 4, 0}, // slot 0
-		{"body_subgraph_index", kindScalar, 4, 0}, // slot 1
-	}},
-	tStablehloSortOptions: {"StablehloSortOptions", []fieldDesc{
-		{"dimension", kindScalar, 8, 0},                 // slot 0
-		{"is_stable", kindScalar, 1, 0},                 // slot 1
-		{"comparator_subgraph_index", kindScalar, 4, 0}, // slot 2
-	}},
-	tStablehloConcatenateOptions: {"StablehloConcatenateOptions", []fieldDesc{
-		{"dimension", kindScalar, 8, 0}, // slot 0
-	}},
-	tStablehloBroadcastInDimOptions: {"StablehloBroadcastInDimOptions", []fieldDesc{
-		{"broadcast_dimensions", kindVector, 8, 0}, // slot 0
-	}},
-	tStablehloCompareOptions: {"StablehloCompareOptions", []fieldDesc{
-		{"comparison_direction", kindScalar, 4, 0}, // slot 0
-		{"compare_type", kindScalar, 4, 0},         // slot 1
-	}},
-	tStablehloDynamicSliceOptions: {"StablehloDynamicSliceOptions", []fieldDesc{
-		{"slice_sizes", kindVector, 8, 0}, // slot 0
-	}},
-	tStablehloPadOptions: {"StablehloPadOptions", []fieldDesc{
-		{"edge_padding_low", kindVector, 8, 0},  // slot 0
-		{"edge_padding_high", kindVector, 8, 0}, // slot 1
-		{"interior_padding", kindVector, 8, 0},  // slot 2
-	}},
-	tStablehloIotaOptions: {"StablehloIotaOptions", []fieldDesc{
-		{"iota_dimension", kindScalar, 8, 0}, // slot 0
-	}},
-	tStablehloCustomCallOptions: {"StablehloCustomCallOptions", []fieldDesc{
-		{"call_target_name", kindString, 4, 0},    // slot 0
-		{"has_side_effect", kindScalar, 1, 0},     // slot 1
-		{"backend_config", kindString, 4, 0},      // slot 2
-		{"api_version", kindScalar, 4, 0},         // slot 3
-		{"called_computations", kindVector, 4, 0}, // slot 4
-		{"custom_attributes", kindBytes, 1, 0},    // slot 5
-	}},
-	tStablehloReduceOptions: {"StablehloReduceOptions", []fieldDesc{
-		{"dimensions", kindVector, 8, 0},          // slot 0
-		{"body_subgraph_index", kindScalar, 4, 0}, // slot 1
-	}},
-	tStablehloSliceOptions: {"StablehloSliceOptions", []fieldDesc{
-		{"start_indices", kindVector, 8, 0}, // slot 0
-		{"limit_indices", kindVector, 8, 0}, // slot 1
-		{"strides", kindVector, 8, 0},       // slot 2
-	}},
-	tStablehloConvolutionOptions: {"StablehloConvolutionOptions", []fieldDesc{
-		{"window_strides", kindVector, 8, 0},                  // slot 0
-		{"padding", kindVector, 8, 0},                         // slot 1
-		{"lhs_dilation", kindVector, 8, 0},                    // slot 2
-		{"rhs_dilation", kindVector, 8, 0},                    // slot 3
-		{"window_reversal", kindVector, 1, 0},                 // slot 4
-		{"input_batch_dimension", kindScalar, 8, 0},           // slot 5
-		{"input_feature_dimension", kindScalar, 8, 0},         // slot 6
-		{"input_spatial_dimensions", kindVector, 8, 0},        // slot 7
-		{"kernel_input_feature_dimension", kindScalar, 8, 0},  // slot 8
-		{"kernel_output_feature_dimension", kindScalar, 8, 0}, // slot 9
-		{"kernel_spatial_dimensions", kindVector, 8, 0},       // slot 10
-		{"output_batch_dimension", kindScalar, 8, 0},          // slot 11
-		{"output_feature_dimension", kindScalar, 8, 0},        // slot 12
-		{"output_spatial_dimensions", kindVector, 8, 0},       // slot 13
-		{"feature_group_count", kindScalar, 8, 0},             // slot 14
-		{"batch_group_count", kindScalar, 8, 0},               // slot 15
-		{"precision_config", kindVector, 4, 0},                // slot 16
-	}},
-	tStablehloScatterOptions: {"StablehloScatterOptions", []fieldDesc{
-		{"indices_are_sorted", kindScalar, 1, 0},                // slot 0
-		{"update_window_dims", kindVector, 8, 0},                // slot 1
-		{"inserted_window_dims", kindVector, 8, 0},              // slot 2
-		{"scatter_dims_to_operand_dims", kindVector, 8, 0},      // slot 3
-		{"index_vector_dim", kindScalar, 8, 0},                  // slot 4
-		{"unique_indices", kindScalar, 1, 0},                    // slot 5
-		{"update_computation_subgraph_index", kindScalar, 4, 0}, // slot 6
-	}},
-	tStablehloRngBitGeneratorOptions: {"StablehloRngBitGeneratorOptions", []fieldDesc{
-		{"algorithm", kindScalar, 1, 0}, // slot 0
-	}},
-	tConv2DOptions: {"Conv2DOptions", []fieldDesc{
-		{"padding", kindScalar, 1, 0},                   // slot 0
-		{"stride_w", kindScalar, 4, 0},                  // slot 1
-		{"stride_h", kindScalar, 4, 0},                  // slot 2
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 3
-		{"dilation_w_factor", kindScalar, 4, 0},         // slot 4
-		{"dilation_h_factor", kindScalar, 4, 0},         // slot 5
-		{"quantized_bias_type", kindScalar, 1, 0},       // slot 6
-	}},
-	tConv3DOptions: {"Conv3DOptions", []fieldDesc{
-		{"padding", kindScalar, 1, 0},                   // slot 0
-		{"stride_d", kindScalar, 4, 0},                  // slot 1
-		{"stride_w", kindScalar, 4, 0},                  // slot 2
-		{"stride_h", kindScalar, 4, 0},                  // slot 3
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 4
-		{"dilation_d_factor", kindScalar, 4, 0},         // slot 5
-		{"dilation_w_factor", kindScalar, 4, 0},         // slot 6
-		{"dilation_h_factor", kindScalar, 4, 0},         // slot 7
-	}},
-	tPool2DOptions: {"Pool2DOptions", []fieldDesc{
-		{"padding", kindScalar, 1, 0},                   // slot 0
-		{"stride_w", kindScalar, 4, 0},                  // slot 1
-		{"stride_h", kindScalar, 4, 0},                  // slot 2
-		{"filter_width", kindScalar, 4, 0},              // slot 3
-		{"filter_height", kindScalar, 4, 0},             // slot 4
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 5
-	}},
-	tDepthwiseConv2DOptions: {"DepthwiseConv2DOptions", []fieldDesc{
-		{"padding", kindScalar, 1, 0},                   // slot 0
-		{"stride_w", kindScalar, 4, 0},                  // slot 1
-		{"stride_h", kindScalar, 4, 0},                  // slot 2
-		{"depth_multiplier", kindScalar, 4, 0},          // slot 3
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 4
-		{"dilation_w_factor", kindScalar, 4, 0},         // slot 5
-		{"dilation_h_factor", kindScalar, 4, 0},         // slot 6
-	}},
-	tConcatEmbeddingsOptions: {"ConcatEmbeddingsOptions", []fieldDesc{
-		{"num_channels", kindScalar, 4, 0},              // slot 0
-		{"num_columns_per_channel", kindVector, 4, 0},   // slot 1
-		{"embedding_dim_per_channel", kindVector, 4, 0}, // slot 2
-	}},
-	tLSHProjectionOptions: {"LSHProjectionOptions", []fieldDesc{
-		{"type", kindScalar, 1, 0}, // slot 0
-	}},
-	tSVDFOptions: {"SVDFOptions", []fieldDesc{
-		{"rank", kindScalar, 4, 0},                       // slot 0
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 1
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 2
-	}},
-	tRNNOptions: {"RNNOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 0
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 1
-	}},
-	tSequenceRNNOptions: {"SequenceRNNOptions", []fieldDesc{
-		{"time_major", kindScalar, 1, 0},                 // slot 0
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 1
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 2
-	}},
-	tBidirectionalSequenceRNNOptions: {"BidirectionalSequenceRNNOptions", []fieldDesc{
-		{"time_major", kindScalar, 1, 0},                 // slot 0
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 1
-		{"merge_outputs", kindScalar, 1, 0},              // slot 2
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 3
-	}},
-	tFullyConnectedOptions: {"FullyConnectedOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 0
-		{"weights_format", kindScalar, 1, 0},             // slot 1
-		{"keep_num_dims", kindScalar, 1, 0},              // slot 2
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 3
-		{"quantized_bias_type", kindScalar, 1, 0},        // slot 4
-	}},
-	tSoftmaxOptions: {"SoftmaxOptions", []fieldDesc{
-		{"beta", kindScalar, 4, 0}, // slot 0
-	}},
-	tConcatenationOptions: {"ConcatenationOptions", []fieldDesc{
-		{"axis", kindScalar, 4, 0},                      // slot 0
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 1
-	}},
-	tAddOptions: {"AddOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 0
-		{"pot_scale_int16", kindScalar, 1, 0},           // slot 1
-	}},
-	tMulOptions: {"MulOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 0
-	}},
-	tL2NormOptions: {"L2NormOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 0
-	}},
-	tLocalResponseNormalizationOptions: {"LocalResponseNormalizationOptions", []fieldDesc{
-		{"radius", kindScalar, 4, 0}, // slot 0
-		{"bias", kindScalar, 4, 0},   // slot 1
-		{"alpha", kindScalar, 4, 0},  // slot 2
-		{"beta", kindScalar, 4, 0},   // slot 3
-	}},
-	tLSTMOptions: {"LSTMOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 0
-		{"cell_clip", kindScalar, 4, 0},                  // slot 1
-		{"proj_clip", kindScalar, 4, 0},                  // slot 2
-		{"kernel_type", kindScalar, 1, 0},                // slot 3
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 4
-	}},
-	tUnidirectionalSequenceLSTMOptions: {"UnidirectionalSequenceLSTMOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 0
-		{"cell_clip", kindScalar, 4, 0},                  // slot 1
-		{"proj_clip", kindScalar, 4, 0},                  // slot 2
-		{"time_major", kindScalar, 1, 0},                 // slot 3
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 4
-		{"diagonal_recurrent_tensors", kindScalar, 1, 0}, // slot 5
-	}},
-	tBidirectionalSequenceLSTMOptions: {"BidirectionalSequenceLSTMOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0},  // slot 0
-		{"cell_clip", kindScalar, 4, 0},                  // slot 1
-		{"proj_clip", kindScalar, 4, 0},                  // slot 2
-		{"merge_outputs", kindScalar, 1, 0},              // slot 3
-		{"time_major", kindScalar, 1, 0},                 // slot 4
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 5
-	}},
-	tResizeBilinearOptions: {"ResizeBilinearOptions", []fieldDesc{
-		{"new_height", kindScalar, 4, 0},         // slot 0
-		{"new_width", kindScalar, 4, 0},          // slot 1
-		{"align_corners", kindScalar, 1, 0},      // slot 2
-		{"half_pixel_centers", kindScalar, 1, 0}, // slot 3
-	}},
-	tResizeNearestNeighborOptions: {"ResizeNearestNeighborOptions", []fieldDesc{
-		{"align_corners", kindScalar, 1, 0},      // slot 0
-		{"half_pixel_centers", kindScalar, 1, 0}, // slot 1
-	}},
-	tCallOptions: {"CallOptions", []fieldDesc{
-		{"subgraph", kindScalar, 4, 0}, // slot 0
-	}},
-	tPadOptions:   {"PadOptions", nil},
-	tPadV2Options: {"PadV2Options", nil},
-	tReshapeOptions: {"ReshapeOptions", []fieldDesc{
-		{"new_shape", kindVector, 4, 0}, // slot 0
-	}},
-	tSpaceToBatchNDOptions: {"SpaceToBatchNDOptions", nil},
-	tBatchToSpaceNDOptions: {"BatchToSpaceNDOptions", nil},
-	tSkipGramOptions: {"SkipGramOptions", []fieldDesc{
-		{"ngram_size", kindScalar, 4, 0},         // slot 0
-		{"max_skip_size", kindScalar, 4, 0},      // slot 1
-		{"include_all_ngrams", kindScalar, 1, 0}, // slot 2
-	}},
-	tSpaceToDepthOptions: {"SpaceToDepthOptions", []fieldDesc{
-		{"block_size", kindScalar, 4, 0}, // slot 0
-	}},
-	tDepthToSpaceOptions: {"DepthToSpaceOptions", []fieldDesc{
-		{"block_size", kindScalar, 4, 0}, // slot 0
-	}},
-	tSubOptions: {"SubOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 0
-		{"pot_scale_int16", kindScalar, 1, 0},           // slot 1
-	}},
-	tDivOptions: {"DivOptions", []fieldDesc{
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 0
-	}},
-	tTopKV2Options: {"TopKV2Options", nil},
-	tEmbeddingLookupSparseOptions: {"EmbeddingLookupSparseOptions", []fieldDesc{
-		{"combiner", kindScalar, 1, 0}, // slot 0
-	}},
-	tGatherOptions: {"GatherOptions", []fieldDesc{
-		{"axis", kindScalar, 4, 0},       // slot 0
-		{"batch_dims", kindScalar, 4, 0}, // slot 1
-	}},
-	tTransposeOptions: {"TransposeOptions", nil},
-	tExpOptions:       {"ExpOptions", nil},
-	tCosOptions:       {"CosOptions", nil},
-	tReducerOptions: {"ReducerOptions", []fieldDesc{
-		{"keep_dims", kindScalar, 1, 0}, // slot 0
-	}},
-	tSqueezeOptions: {"SqueezeOptions", []fieldDesc{
-		{"squeeze_dims", kindVector, 4, 0}, // slot 0
-	}},
-	tSplitOptions: {"SplitOptions", []fieldDesc{
-		{"num_splits", kindScalar, 4, 0}, // slot 0
-	}},
-	tSplitVOptions: {"SplitVOptions", []fieldDesc{
-		{"num_splits", kindScalar, 4, 0}, // slot 0
-	}},
-	tStridedSliceOptions: {"StridedSliceOptions", []fieldDesc{
-		{"begin_mask", kindScalar, 4, 0},       // slot 0
-		{"end_mask", kindScalar, 4, 0},         // slot 1
-		{"ellipsis_mask", kindScalar, 4, 0},    // slot 2
-		{"new_axis_mask", kindScalar, 4, 0},    // slot 3
-		{"shrink_axis_mask", kindScalar, 4, 0}, // slot 4
-		{"offset", kindScalar, 1, 0},           // slot 5
-	}},
-	tLogSoftmaxOptions: {"LogSoftmaxOptions", nil},
-	tCastOptions: {"CastOptions", []fieldDesc{
-		{"in_data_type", kindScalar, 1, 0},  // slot 0
-		{"out_data_type", kindScalar, 1, 0}, // slot 1
-	}},
-	tDequantizeOptions:     {"DequantizeOptions", nil},
-	tMaximumMinimumOptions: {"MaximumMinimumOptions", nil},
-	tTileOptions:           {"TileOptions", nil},
-	tArgMaxOptions: {"ArgMaxOptions", []fieldDesc{
-		{"output_type", kindScalar, 1, 0}, // slot 0
-	}},
-	tArgMinOptions: {"ArgMinOptions", []fieldDesc{
-		{"output_type", kindScalar, 1, 0}, // slot 0
-	}},
-	tGreaterOptions:      {"GreaterOptions", nil},
-	tGreaterEqualOptions: {"GreaterEqualOptions", nil},
-	tLessOptions:         {"LessOptions", nil},
-	tLessEqualOptions:    {"LessEqualOptions", nil},
-	tNegOptions:          {"NegOptions", nil},
-	tSelectOptions:       {"SelectOptions", nil},
-	tSliceOptions:        {"SliceOptions", nil},
-	tTransposeConvOptions: {"TransposeConvOptions", []fieldDesc{
-		{"padding", kindScalar, 1, 0},                   // slot 0
-		{"stride_w", kindScalar, 4, 0},                  // slot 1
-		{"stride_h", kindScalar, 4, 0},                  // slot 2
-		{"fused_activation_function", kindScalar, 1, 0}, // slot 3
-		{"quantized_bias_type", kindScalar, 1, 0},       // slot 4
-	}},
-	tExpandDimsOptions: {"ExpandDimsOptions", nil},
-	tSparseToDenseOptions: {"SparseToDenseOptions", []fieldDesc{
-		{"validate_indices", kindScalar, 1, 0}, // slot 0
-	}},
-	tEqualOptions:    {"EqualOptions", nil},
-	tNotEqualOptions: {"NotEqualOptions", nil},
-	tShapeOptions: {"ShapeOptions", []fieldDesc{
-		{"out_type", kindScalar, 1, 0}, // slot 0
-	}},
-	tRankOptions: {"RankOptions", nil},
-	tPowOptions:  {"PowOptions", nil},
-	tFakeQuantOptions: {"FakeQuantOptions", []fieldDesc{
-		{"min", kindScalar, 4, 0},          // slot 0
-		{"max", kindScalar, 4, 0},          // slot 1
-		{"num_bits", kindScalar, 4, 0},     // slot 2
-		{"narrow_range", kindScalar, 1, 0}, // slot 3
-	}},
-	tPackOptions: {"PackOptions", []fieldDesc{
-		{"values_count", kindScalar, 4, 0}, // slot 0
-		{"axis", kindScalar, 4, 0},         // slot 1
-	}},
-	tLogicalOrOptions: {"LogicalOrOptions", nil},
-	tOneHotOptions: {"OneHotOptions", []fieldDesc{
-		{"axis", kindScalar, 4, 0}, // slot 0
-	}},
-	tAbsOptions:        {"AbsOptions", nil},
-	tHardSwishOptions:  {"HardSwishOptions", nil},
-	tLogicalAndOptions: {"LogicalAndOptions", nil},
-	tLogicalNotOptions: {"LogicalNotOptions", nil},
-	tUnpackOptions: {"UnpackOptions", []fieldDesc{
-		{"num", kindScalar, 4, 0},  // slot 0
-		{"axis", kindScalar, 4, 0}, // slot 1
-	}},
-	tFloorDivOptions:  {"FloorDivOptions", nil},
-	tSquareOptions:    {"SquareOptions", nil},
-	tZerosLikeOptions: {"ZerosLikeOptions", nil},
-	tFillOptions:      {"FillOptions", nil},
-	tFloorModOptions:  {"FloorModOptions", nil},
-	tRangeOptions:     {"RangeOptions", nil},
-	tLeakyReluOptions: {"LeakyReluOptions", []fieldDesc{
-		{"alpha", kindScalar, 4, 0}, // slot 0
-	}},
-	tSquaredDifferenceOptions: {"SquaredDifferenceOptions", nil},
-	tMirrorPadOptions: {"MirrorPadOptions", []fieldDesc{
-		{"mode", kindScalar, 1, 0}, // slot 0
-	}},
-	tUniqueOptions: {"UniqueOptions", []fieldDesc{
-		{"idx_out_type", kindScalar, 1, 0}, // slot 0
-	}},
-	tReverseV2Options: {"ReverseV2Options", nil},
-	tAddNOptions:      {"AddNOptions", nil},
-	tGatherNdOptions:  {"GatherNdOptions", nil},
-	tWhereOptions:     {"WhereOptions", nil},
-	tReverseSequenceOptions: {"ReverseSequenceOptions", []fieldDesc{
-		{"seq_dim", kindScalar, 4, 0},   // slot 0
-		{"batch_dim", kindScalar, 4, 0}, // slot 1
-	}},
-	tMatrixDiagOptions:    {"MatrixDiagOptions", nil},
-	tQuantizeOptions:      {"QuantizeOptions", nil},
-	tMatrixSetDiagOptions: {"MatrixSetDiagOptions", nil},
-	tIfOptions: {"IfOptions", []fieldDesc{
-		{"then_subgraph_index", kindScalar, 4, 0}, // slot 0
-		{"else_subgraph_index", kindScalar, 4, 0}, // slot 1
-	}},
-	tCallOnceOptions: {"CallOnceOptions", []fieldDesc{
-		{"init_subgraph_index", kindScalar, 4, 0}, // slot 0
-	}},
-	tWhileOptions: {"WhileOptions", []fieldDesc{
-		{"cond_subgraph_index", kindScalar, 4, 0}, // slot 0
-		{"body_subgraph_index", kindScalar, 4, 0}, // slot 1
-	}},
-	tNonMaxSuppressionV4Options: {"NonMaxSuppressionV4Options", nil},
-	tNonMaxSuppressionV5Options: {"NonMaxSuppressionV5Options", nil},
-	tScatterNdOptions:           {"ScatterNdOptions", nil},
-	tSelectV2Options:            {"SelectV2Options", nil},
-	tDensifyOptions:             {"DensifyOptions", nil},
-	tSegmentSumOptions:          {"SegmentSumOptions", nil},
-	tBatchMatMulOptions: {"BatchMatMulOptions", []fieldDesc{
-		{"adj_x", kindScalar, 1, 0},                      // slot 0
-		{"adj_y", kindScalar, 1, 0},                      // slot 1
-		{"asymmetric_quantize_inputs", kindScalar, 1, 0}, // slot 2
-	}},
-	tCumsumOptions: {"CumsumOptions", []fieldDesc{
-		{"exclusive", kindScalar, 1, 0}, // slot 0
-		{"reverse", kindScalar, 1, 0},   // slot 1
-	}},
-	tBroadcastToOptions: {"BroadcastToOptions", nil},
-	tRfft2dOptions:      {"Rfft2dOptions", nil},
-	tHashtableOptions: {"HashtableOptions", []fieldDesc{
-		{"table_id", kindScalar, 4, 0},    // slot 0
-		{"key_dtype", kindScalar, 1, 0},   // slot 1
-		{"value_dtype", kindScalar, 1, 0}, // slot 2
-	}},
-	tHashtableFindOptions:   {"HashtableFindOptions", nil},
-	tHashtableImportOptions: {"HashtableImportOptions", nil},
-	tHashtableSizeOptions:   {"HashtableSizeOptions", nil},
-	tVarHandleOptions: {"VarHandleOptions", []fieldDesc{
-		{"container", kindString, 4, 0},   // slot 0
-		{"shared_name", kindString, 4, 0}, // slot 1
-	}},
-	tReadVariableOptions:   {"ReadVariableOptions", nil},
-	tAssignVariableOptions: {"AssignVariableOptions", nil},
-	tRandomOptions: {"RandomOptions", []fieldDesc{
-		{"seed", kindScalar, 8, 0},  // slot 0
-		{"seed2", kindScalar, 8, 0}, // slot 1
-	}},
-	tBucketizeOptions: {"BucketizeOptions", []fieldDesc{
-		{"boundaries", kindVector, 4, 0}, // slot 0
-	}},
-	tGeluOptions: {"GeluOptions", []fieldDesc{
-		{"approximate", kindScalar, 1, 0}, // slot 0
-	}},
-	tDynamicUpdateSliceOptions:  {"DynamicUpdateSliceOptions", nil},
-	tUnsortedSegmentProdOptions: {"UnsortedSegmentProdOptions", nil},
-	tUnsortedSegmentMaxOptions:  {"UnsortedSegmentMaxOptions", nil},
-	tUnsortedSegmentSumOptions:  {"UnsortedSegmentSumOptions", nil},
-	tATan2Options:               {"ATan2Options", nil},
-	tUnsortedSegmentMinOptions:  {"UnsortedSegmentMinOptions", nil},
-	tSignOptions:                {"SignOptions", nil},
-	tBitcastOptions:             {"BitcastOptions", nil},
-	tBitwiseXorOptions:          {"BitwiseXorOptions", nil},
-	tRightShiftOptions:          {"RightShiftOptions", nil},
-	tDilateOptions:              {"DilateOptions", nil},
-	tReduceWindowOptions: {"ReduceWindowOptions", []fieldDesc{
-		{"reduce_function", kindScalar, 4, 0}, // slot 0
-	}},
-	tOperatorCode: {"OperatorCode", []fieldDesc{
-		{"deprecated_builtin_code", kindScalar, 1, 0}, // slot 0
-		{"custom_code", kindString, 4, 0},             // slot 1
-		{"version", kindScalar, 4, 0},                 // slot 2
-		{"builtin_code", kindScalar, 4, 0},            // slot 3
-	}},
-	tStableHLOCompositeOptions: {"StableHLOCompositeOptions", []fieldDesc{
-		{"name", kindString, 4, 0},                         // slot 0
-		{"decomposition_subgraph_index", kindScalar, 4, 0}, // slot 1
-		{"composite_attributes", kindBytes, 1, 0},          // slot 2
-		{"composite_attributes_format", kindScalar, 1, 0},  // slot 3
-		{"version", kindScalar, 4, 0},                      // slot 4
-	}},
-	tOperator: {"Operator", []fieldDesc{
-		{"opcode_index", kindScalar, 4, 0},                             // slot 0
-		{"inputs", kindVector, 4, 0},                                   // slot 1
-		{"outputs", kindVector, 4, 0},                                  // slot 2
-		{"builtin_options_type", kindUnionType, 1, uBuiltinOptions},    // slot 3
-		{"builtin_options", kindUnion, 4, uBuiltinOptions},             // slot 4
-		{"custom_options", kindBytes, 1, 0},                            // slot 5
-		{"custom_options_format", kindScalar, 1, 0},                    // slot 6
-		{"mutating_variable_inputs", kindVector, 1, 0},                 // slot 7
-		{"intermediates", kindVector, 4, 0},                            // slot 8
-		{"large_custom_options_offset", kindScalar, 8, 0},              // slot 9
-		{"large_custom_options_size", kindScalar, 8, 0},                // slot 10
-		{"builtin_options_2_type", kindUnionType, 1, uBuiltinOptions2}, // slot 11
-		{"builtin_options_2", kindUnion, 4, uBuiltinOptions2},          // slot 12
-	}},
-	tSubGraph: {"SubGraph", []fieldDesc{
-		{"tensors", kindVectorTable, 4, tTensor},     // slot 0
-		{"inputs", kindVector, 4, 0},                 // slot 1
-		{"outputs", kindVector, 4, 0},                // slot 2
-		{"operators", kindVectorTable, 4, tOperator}, // slot 3
-		{"name", kindString, 4, 0},                   // slot 4
-	}},
-	tBuffer: {"Buffer", []fieldDesc{
-		{"data", kindBytes, 1, 0},    // slot 0
-		{"offset", kindScalar, 8, 0}, // slot 1
-		{"size", kindScalar, 8, 0},   // slot 2
-	}},
-	tMetadata: {"Metadata", []fieldDesc{
-		{"name", kindString, 4, 0},   // slot 0
-		{"buffer", kindScalar, 4, 0}, // slot 1
-	}},
-	tTensorMap: {"TensorMap", []fieldDesc{
-		{"name", kindString, 4, 0},         // slot 0
-		{"tensor_index", kindScalar, 4, 0}, // slot 1
-	}},
-	tSignatureDef: {"SignatureDef", []fieldDesc{
-		{"inputs", kindVectorTable, 4, tTensorMap},  // slot 0
-		{"outputs", kindVectorTable, 4, tTensorMap}, // slot 1
-		{"signature_key", kindString, 4, 0},         // slot 2
-		{"deprecated_tag", kindString, 4, 0},        // slot 3
-		{"subgraph_index", kindScalar, 4, 0},        // slot 4
-	}},
-	tModel: {"Model", []fieldDesc{
-		{"version", kindScalar, 4, 0},                         // slot 0
-		{"operator_codes", kindVectorTable, 4, tOperatorCode}, // slot 1
-		{"subgraphs", kindVectorTable, 4, tSubGraph},          // slot 2
-		{"description", kindString, 4, 0},                     // slot 3
-		{"buffers", kindVectorTable, 4, tBuffer},              // slot 4
-		{"metadata_buffer", kindVector, 4, 0},                 // slot 5
-		{"metadata", kindVectorTable, 4, tMetadata},           // slot 6
-		{"signature_defs", kindVectorTable, 4, tSignatureDef}, // slot 7
-	}},
-}
-
-// unions lists the member tables of every union of tflite.fbs:
-// members[code-1] is the table of type code code (code 0 is NONE).
-var unions = [...]unionDesc{
-	uQuantizationDetails: {"QuantizationDetails", []uint16{
-		tCustomQuantization, // 1
-	}},
-	uSparseIndexVector: {"SparseIndexVector", []uint16{
-		tInt32Vector,  // 1
-		tUint16Vector, // 2
-		tUint8Vector,  // 3
-	}},
-	uBuiltinOptions: {"BuiltinOptions", []uint16{
-		tConv2DOptions,                     // 1
-		tDepthwiseConv2DOptions,            // 2
-		tConcatEmbeddingsOptions,           // 3
-		tLSHProjectionOptions,              // 4
-		tPool2DOptions,                     // 5
-		tSVDFOptions,                       // 6
-		tRNNOptions,                        // 7
-		tFullyConnectedOptions,             // 8
-		tSoftmaxOptions,                    // 9
-		tConcatenationOptions,              // 10
-		tAddOptions,                        // 11
-		tL2NormOptions,                     // 12
-		tLocalResponseNormalizationOptions, // 13
-		tLSTMOptions,                       // 14
-		tResizeBilinearOptions,             // 15
-		tCallOptions,                       // 16
-		tReshapeOptions,                    // 17
-		tSkipGramOptions,                   // 18
-		tSpaceToDepthOptions,               // 19
-		tEmbeddingLookupSparseOptions,      // 20
-		tMulOptions,                        // 21
-		tPadOptions,                        // 22
-		tGatherOptions,                     // 23
-		tBatchToSpaceNDOptions,             // 24
-		tSpaceToBatchNDOptions,             // 25
-		tTransposeOptions,                  // 26
-		tReducerOptions,                    // 27
-		tSubOptions,                        // 28
-		tDivOptions,                        // 29
-		tSqueezeOptions,                    // 30
-		tSequenceRNNOptions,                // 31
-		tStridedSliceOptions,               // 32
-		tExpOptions,                        // 33
-		tTopKV2Options,                     // 34
-		tSplitOptions,                      // 35
-		tLogSoftmaxOptions,                 // 36
-		tCastOptions,                       // 37
-		tDequantizeOptions,                 // 38
-		tMaximumMinimumOptions,             // 39
-		tArgMaxOptions,                     // 40
-		tLessOptions,                       // 41
-		tNegOptions,                        // 42
-		tPadV2Options,                      // 43
-		tGreaterOptions,                    // 44
-		tGreaterEqualOptions,               // 45
-		tLessEqualOptions,                  // 46
-		tSelectOptions,                     // 47
-		tSliceOptions,                      // 48
-		tTransposeConvOptions,              // 49
-		tSparseToDenseOptions,              // 50
-		tTileOptions,                       // 51
-		tExpandDimsOptions,                 // 52
-		tEqualOptions,                      // 53
-		tNotEqualOptions,                   // 54
-		tShapeOptions,                      // 55
-		tPowOptions,                        // 56
-		tArgMinOptions,                     // 57
-		tFakeQuantOptions,                  // 58
-		tPackOptions,                       // 59
-		tLogicalOrOptions,                  // 60
-		tOneHotOptions,                     // 61
-		tLogicalAndOptions,                 // 62
-		tLogicalNotOptions,                 // 63
-		tUnpackOptions,                     // 64
-		tFloorDivOptions,                   // 65
-		tSquareOptions,                     // 66
-		tZerosLikeOptions,                  // 67
-		tFillOptions,                       // 68
-		tBidirectionalSequenceLSTMOptions,  // 69
-		tBidirectionalSequenceRNNOptions,   // 70
-		tUnidirectionalSequenceLSTMOptions, // 71
-		tFloorModOptions,                   // 72
-		tRangeOptions,                      // 73
-		tResizeNearestNeighborOptions,      // 74
-		tLeakyReluOptions,                  // 75
-		tSquaredDifferenceOptions,          // 76
-		tMirrorPadOptions,                  // 77
-		tAbsOptions,                        // 78
-		tSplitVOptions,                     // 79
-		tUniqueOptions,                     // 80
-		tReverseV2Options,                  // 81
-		tAddNOptions,                       // 82
-		tGatherNdOptions,                   // 83
-		tCosOptions,                        // 84
-		tWhereOptions,                      // 85
-		tRankOptions,                       // 86
-		tReverseSequenceOptions,            // 87
-		tMatrixDiagOptions,                 // 88
-		tQuantizeOptions,                   // 89
-		tMatrixSetDiagOptions,              // 90
-		tHardSwishOptions,                  // 91
-		tIfOptions,                         // 92
-		tWhileOptions,                      // 93
-		tDepthToSpaceOptions,               // 94
-		tNonMaxSuppressionV4Options,        // 95
-		tNonMaxSuppressionV5Options,        // 96
-		tScatterNdOptions,                  // 97
-		tSelectV2Options,                   // 98
-		tDensifyOptions,                    // 99
-		tSegmentSumOptions,                 // 100
-		tBatchMatMulOptions,                // 101
-		tCumsumOptions,                     // 102
-		tCallOnceOptions,                   // 103
-		tBroadcastToOptions,                // 104
-		tRfft2dOptions,                     // 105
-		tConv3DOptions,                     // 106
-		tHashtableOptions,                  // 107
-		tHashtableFindOptions,              // 108
-		tHashtableImportOptions,            // 109
-		tHashtableSizeOptions,              // 110
-		tVarHandleOptions,                  // 111
-		tReadVariableOptions,               // 112
-		tAssignVariableOptions,             // 113
-		tRandomOptions,                     // 114
-		tBucketizeOptions,                  // 115
-		tGeluOptions,                       // 116
-		tDynamicUpdateSliceOptions,         // 117
-		tUnsortedSegmentProdOptions,        // 118
-		tUnsortedSegmentMaxOptions,         // 119
-		tUnsortedSegmentMinOptions,         // 120
-		tUnsortedSegmentSumOptions,         // 121
-		tATan2Options,                      // 122
-		tSignOptions,                       // 123
-		tBitcastOptions,                    // 124
-		tBitwiseXorOptions,                 // 125
-		tRightShiftOptions,                 // 126
-	}},
-	uBuiltinOptions2: {"BuiltinOptions2", []uint16{
-		tStablehloConcatenateOptions,     // 1
-		tStablehloBroadcastInDimOptions,  // 2
-		tStablehloSliceOptions,           // 3
-		tStablehloConvolutionOptions,     // 4
-		tStablehloCustomCallOptions,      // 5
-		tStablehloReduceOptions,          // 6
-		tStablehloScatterOptions,         // 7
-		tStablehloCompareOptions,         // 8
-		tStablehloDynamicSliceOptions,    // 9
-		tStablehloPadOptions,             // 10
-		tStablehloIotaOptions,            // 11
-		tStablehloDotGeneralOptions,      // 12
-		tStablehloReduceWindowOptions,    // 13
-		tStablehloSortOptions,            // 14
-		tStablehloWhileOptions,           // 15
-		tStablehloGatherOptions,          // 16
-		tStablehloTransposeOptions,       // 17
-		tDilateOptions,                   // 18
-		tStablehloRngBitGeneratorOptions, // 19
-		tReduceWindowOptions,             // 20
-		tStableHLOCompositeOptions,       // 21
-	}},
+// two slots, its ubyte type code first) and every union's member tables
+// by type code (Members[code-1]; code 0 is NONE).
+var tfliteSchema = fbverify.Schema{
+	What:           "TensorFlow Lite model",
+	FileIdentifier: "TFL3",
+	Root:           tModel,
+	Tables: []fbverify.Table{
+		tCustomQuantization: {Name: "CustomQuantization", Fields: []fbverify.Field{
+			{Name: "custom", Kind: fbverify.KindBytes, Size: 1}, // slot 0
+		}},
+		tQuantizationParameters: {Name: "QuantizationParameters", Fields: []fbverify.Field{
+			{Name: "min", Kind: fbverify.KindVector, Size: 4},                                        // slot 0
+			{Name: "max", Kind: fbverify.KindVector, Size: 4},                                        // slot 1
+			{Name: "scale", Kind: fbverify.KindVector, Size: 4},                                      // slot 2
+			{Name: "zero_point", Kind: fbverify.KindVector, Size: 8},                                 // slot 3
+			{Name: "details_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uQuantizationDetails}, // slot 4
+			{Name: "details", Kind: fbverify.KindUnion, Ref: uQuantizationDetails},                   // slot 5
+			{Name: "quantized_dimension", Kind: fbverify.KindScalar, Size: 4},                        // slot 6
+		}},
+		tInt32Vector: {Name: "Int32Vector", Fields: []fbverify.Field{
+			{Name: "values", Kind: fbverify.KindVector, Size: 4}, // slot 0
+		}},
+		tUint16Vector: {Name: "Uint16Vector", Fields: []fbverify.Field{
+			{Name: "values", Kind: fbverify.KindVector, Size: 2}, // slot 0
+		}},
+		tUint8Vector: {Name: "Uint8Vector", Fields: []fbverify.Field{
+			{Name: "values", Kind: fbverify.KindBytes, Size: 1}, // slot 0
+		}},
+		tDimensionMetadata: {Name: "DimensionMetadata", Fields: []fbverify.Field{
+			{Name: "format", Kind: fbverify.KindScalar, Size: 1},                                          // slot 0
+			{Name: "dense_size", Kind: fbverify.KindScalar, Size: 4},                                      // slot 1
+			{Name: "array_segments_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uSparseIndexVector}, // slot 2
+			{Name: "array_segments", Kind: fbverify.KindUnion, Ref: uSparseIndexVector},                   // slot 3
+			{Name: "array_indices_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uSparseIndexVector},  // slot 4
+			{Name: "array_indices", Kind: fbverify.KindUnion, Ref: uSparseIndexVector},                    // slot 5
+		}},
+		tSparsityParameters: {Name: "SparsityParameters", Fields: []fbverify.Field{
+			{Name: "traversal_order", Kind: fbverify.KindVector, Size: 4},                   // slot 0
+			{Name: "block_map", Kind: fbverify.KindVector, Size: 4},                         // slot 1
+			{Name: "dim_metadata", Kind: fbverify.KindVectorTable, Ref: tDimensionMetadata}, // slot 2
+		}},
+		tVariantSubType: {Name: "VariantSubType", Fields: []fbverify.Field{
+			{Name: "shape", Kind: fbverify.KindVector, Size: 4},    // slot 0
+			{Name: "type", Kind: fbverify.KindScalar, Size: 1},     // slot 1
+			{Name: "has_rank", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tTensor: {Name: "Tensor", Fields: []fbverify.Field{
+			{Name: "shape", Kind: fbverify.KindVector, Size: 4},                             // slot 0
+			{Name: "type", Kind: fbverify.KindScalar, Size: 1},                              // slot 1
+			{Name: "buffer", Kind: fbverify.KindScalar, Size: 4},                            // slot 2
+			{Name: "name", Kind: fbverify.KindString},                                       // slot 3
+			{Name: "quantization", Kind: fbverify.KindTable, Ref: tQuantizationParameters},  // slot 4
+			{Name: "is_variable", Kind: fbverify.KindScalar, Size: 1},                       // slot 5
+			{Name: "sparsity", Kind: fbverify.KindTable, Ref: tSparsityParameters},          // slot 6
+			{Name: "shape_signature", Kind: fbverify.KindVector, Size: 4},                   // slot 7
+			{Name: "has_rank", Kind: fbverify.KindScalar, Size: 1},                          // slot 8
+			{Name: "variant_tensors", Kind: fbverify.KindVectorTable, Ref: tVariantSubType}, // slot 9
+		}},
+		tStablehloGatherOptions: {Name: "StablehloGatherOptions", Fields: []fbverify.Field{
+			{Name: "offset_dims", Kind: fbverify.KindVector, Size: 8},          // slot 0
+			{Name: "collapsed_slice_dims", Kind: fbverify.KindVector, Size: 8}, // slot 1
+			{Name: "start_index_map", Kind: fbverify.KindVector, Size: 8},      // slot 2
+			{Name: "index_vector_dim", Kind: fbverify.KindScalar, Size: 8},     // slot 3
+			{Name: "slice_sizes", Kind: fbverify.KindVector, Size: 8},          // slot 4
+			{Name: "indices_are_sorted", Kind: fbverify.KindScalar, Size: 1},   // slot 5
+		}},
+		tStablehloTransposeOptions: {Name: "StablehloTransposeOptions", Fields: []fbverify.Field{
+			{Name: "permutation", Kind: fbverify.KindVector, Size: 8}, // slot 0
+		}},
+		tStablehloDotGeneralOptions: {Name: "StablehloDotGeneralOptions", Fields: []fbverify.Field{
+			{Name: "lhs_batching_dimensions", Kind: fbverify.KindVector, Size: 8},    // slot 0
+			{Name: "rhs_batching_dimensions", Kind: fbverify.KindVector, Size: 8},    // slot 1
+			{Name: "lhs_contracting_dimensions", Kind: fbverify.KindVector, Size: 8}, // slot 2
+			{Name: "rhs_contracting_dimensions", Kind: fbverify.KindVector, Size: 8}, // slot 3
+			{Name: "precision_config", Kind: fbverify.KindVector, Size: 4},           // slot 4
+		}},
+		tStablehloReduceWindowOptions: {Name: "StablehloReduceWindowOptions", Fields: []fbverify.Field{
+			{Name: "window_dimensions", Kind: fbverify.KindVector, Size: 8},   // slot 0
+			{Name: "window_strides", Kind: fbverify.KindVector, Size: 8},      // slot 1
+			{Name: "base_dilations", Kind: fbverify.KindVector, Size: 8},      // slot 2
+			{Name: "window_dilations", Kind: fbverify.KindVector, Size: 8},    // slot 3
+			{Name: "padding", Kind: fbverify.KindVector, Size: 8},             // slot 4
+			{Name: "body_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 5
+		}},
+		tStablehloWhileOptions: {Name: "StablehloWhileOptions", Fields: []fbverify.Field{
+			{Name: "cond_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "body_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tStablehloSortOptions: {Name: "StablehloSortOptions", Fields: []fbverify.Field{
+			{Name: "dimension", Kind: fbverify.KindScalar, Size: 8},                 // slot 0
+			{Name: "is_stable", Kind: fbverify.KindScalar, Size: 1},                 // slot 1
+			{Name: "comparator_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 2
+		}},
+		tStablehloConcatenateOptions: {Name: "StablehloConcatenateOptions", Fields: []fbverify.Field{
+			{Name: "dimension", Kind: fbverify.KindScalar, Size: 8}, // slot 0
+		}},
+		tStablehloBroadcastInDimOptions: {Name: "StablehloBroadcastInDimOptions", Fields: []fbverify.Field{
+			{Name: "broadcast_dimensions", Kind: fbverify.KindVector, Size: 8}, // slot 0
+		}},
+		tStablehloCompareOptions: {Name: "StablehloCompareOptions", Fields: []fbverify.Field{
+			{Name: "comparison_direction", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "compare_type", Kind: fbverify.KindScalar, Size: 4},         // slot 1
+		}},
+		tStablehloDynamicSliceOptions: {Name: "StablehloDynamicSliceOptions", Fields: []fbverify.Field{
+			{Name: "slice_sizes", Kind: fbverify.KindVector, Size: 8}, // slot 0
+		}},
+		tStablehloPadOptions: {Name: "StablehloPadOptions", Fields: []fbverify.Field{
+			{Name: "edge_padding_low", Kind: fbverify.KindVector, Size: 8},  // slot 0
+			{Name: "edge_padding_high", Kind: fbverify.KindVector, Size: 8}, // slot 1
+			{Name: "interior_padding", Kind: fbverify.KindVector, Size: 8},  // slot 2
+		}},
+		tStablehloIotaOptions: {Name: "StablehloIotaOptions", Fields: []fbverify.Field{
+			{Name: "iota_dimension", Kind: fbverify.KindScalar, Size: 8}, // slot 0
+		}},
+		tStablehloCustomCallOptions: {Name: "StablehloCustomCallOptions", Fields: []fbverify.Field{
+			{Name: "call_target_name", Kind: fbverify.KindString},             // slot 0
+			{Name: "has_side_effect", Kind: fbverify.KindScalar, Size: 1},     // slot 1
+			{Name: "backend_config", Kind: fbverify.KindString},               // slot 2
+			{Name: "api_version", Kind: fbverify.KindScalar, Size: 4},         // slot 3
+			{Name: "called_computations", Kind: fbverify.KindVector, Size: 4}, // slot 4
+			{Name: "custom_attributes", Kind: fbverify.KindBytes, Size: 1},    // slot 5
+		}},
+		tStablehloReduceOptions: {Name: "StablehloReduceOptions", Fields: []fbverify.Field{
+			{Name: "dimensions", Kind: fbverify.KindVector, Size: 8},          // slot 0
+			{Name: "body_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tStablehloSliceOptions: {Name: "StablehloSliceOptions", Fields: []fbverify.Field{
+			{Name: "start_indices", Kind: fbverify.KindVector, Size: 8}, // slot 0
+			{Name: "limit_indices", Kind: fbverify.KindVector, Size: 8}, // slot 1
+			{Name: "strides", Kind: fbverify.KindVector, Size: 8},       // slot 2
+		}},
+		tStablehloConvolutionOptions: {Name: "StablehloConvolutionOptions", Fields: []fbverify.Field{
+			{Name: "window_strides", Kind: fbverify.KindVector, Size: 8},                  // slot 0
+			{Name: "padding", Kind: fbverify.KindVector, Size: 8},                         // slot 1
+			{Name: "lhs_dilation", Kind: fbverify.KindVector, Size: 8},                    // slot 2
+			{Name: "rhs_dilation", Kind: fbverify.KindVector, Size: 8},                    // slot 3
+			{Name: "window_reversal", Kind: fbverify.KindVector, Size: 1},                 // slot 4
+			{Name: "input_batch_dimension", Kind: fbverify.KindScalar, Size: 8},           // slot 5
+			{Name: "input_feature_dimension", Kind: fbverify.KindScalar, Size: 8},         // slot 6
+			{Name: "input_spatial_dimensions", Kind: fbverify.KindVector, Size: 8},        // slot 7
+			{Name: "kernel_input_feature_dimension", Kind: fbverify.KindScalar, Size: 8},  // slot 8
+			{Name: "kernel_output_feature_dimension", Kind: fbverify.KindScalar, Size: 8}, // slot 9
+			{Name: "kernel_spatial_dimensions", Kind: fbverify.KindVector, Size: 8},       // slot 10
+			{Name: "output_batch_dimension", Kind: fbverify.KindScalar, Size: 8},          // slot 11
+			{Name: "output_feature_dimension", Kind: fbverify.KindScalar, Size: 8},        // slot 12
+			{Name: "output_spatial_dimensions", Kind: fbverify.KindVector, Size: 8},       // slot 13
+			{Name: "feature_group_count", Kind: fbverify.KindScalar, Size: 8},             // slot 14
+			{Name: "batch_group_count", Kind: fbverify.KindScalar, Size: 8},               // slot 15
+			{Name: "precision_config", Kind: fbverify.KindVector, Size: 4},                // slot 16
+		}},
+		tStablehloScatterOptions: {Name: "StablehloScatterOptions", Fields: []fbverify.Field{
+			{Name: "indices_are_sorted", Kind: fbverify.KindScalar, Size: 1},                // slot 0
+			{Name: "update_window_dims", Kind: fbverify.KindVector, Size: 8},                // slot 1
+			{Name: "inserted_window_dims", Kind: fbverify.KindVector, Size: 8},              // slot 2
+			{Name: "scatter_dims_to_operand_dims", Kind: fbverify.KindVector, Size: 8},      // slot 3
+			{Name: "index_vector_dim", Kind: fbverify.KindScalar, Size: 8},                  // slot 4
+			{Name: "unique_indices", Kind: fbverify.KindScalar, Size: 1},                    // slot 5
+			{Name: "update_computation_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 6
+		}},
+		tStablehloRngBitGeneratorOptions: {Name: "StablehloRngBitGeneratorOptions", Fields: []fbverify.Field{
+			{Name: "algorithm", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tConv2DOptions: {Name: "Conv2DOptions", Fields: []fbverify.Field{
+			{Name: "padding", Kind: fbverify.KindScalar, Size: 1},                   // slot 0
+			{Name: "stride_w", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "stride_h", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 3
+			{Name: "dilation_w_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 4
+			{Name: "dilation_h_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 5
+			{Name: "quantized_bias_type", Kind: fbverify.KindScalar, Size: 1},       // slot 6
+		}},
+		tConv3DOptions: {Name: "Conv3DOptions", Fields: []fbverify.Field{
+			{Name: "padding", Kind: fbverify.KindScalar, Size: 1},                   // slot 0
+			{Name: "stride_d", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "stride_w", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "stride_h", Kind: fbverify.KindScalar, Size: 4},                  // slot 3
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 4
+			{Name: "dilation_d_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 5
+			{Name: "dilation_w_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 6
+			{Name: "dilation_h_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 7
+		}},
+		tPool2DOptions: {Name: "Pool2DOptions", Fields: []fbverify.Field{
+			{Name: "padding", Kind: fbverify.KindScalar, Size: 1},                   // slot 0
+			{Name: "stride_w", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "stride_h", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "filter_width", Kind: fbverify.KindScalar, Size: 4},              // slot 3
+			{Name: "filter_height", Kind: fbverify.KindScalar, Size: 4},             // slot 4
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 5
+		}},
+		tDepthwiseConv2DOptions: {Name: "DepthwiseConv2DOptions", Fields: []fbverify.Field{
+			{Name: "padding", Kind: fbverify.KindScalar, Size: 1},                   // slot 0
+			{Name: "stride_w", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "stride_h", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "depth_multiplier", Kind: fbverify.KindScalar, Size: 4},          // slot 3
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 4
+			{Name: "dilation_w_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 5
+			{Name: "dilation_h_factor", Kind: fbverify.KindScalar, Size: 4},         // slot 6
+		}},
+		tConcatEmbeddingsOptions: {Name: "ConcatEmbeddingsOptions", Fields: []fbverify.Field{
+			{Name: "num_channels", Kind: fbverify.KindScalar, Size: 4},              // slot 0
+			{Name: "num_columns_per_channel", Kind: fbverify.KindVector, Size: 4},   // slot 1
+			{Name: "embedding_dim_per_channel", Kind: fbverify.KindVector, Size: 4}, // slot 2
+		}},
+		tLSHProjectionOptions: {Name: "LSHProjectionOptions", Fields: []fbverify.Field{
+			{Name: "type", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tSVDFOptions: {Name: "SVDFOptions", Fields: []fbverify.Field{
+			{Name: "rank", Kind: fbverify.KindScalar, Size: 4},                       // slot 0
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 1
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tRNNOptions: {Name: "RNNOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 0
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 1
+		}},
+		tSequenceRNNOptions: {Name: "SequenceRNNOptions", Fields: []fbverify.Field{
+			{Name: "time_major", Kind: fbverify.KindScalar, Size: 1},                 // slot 0
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 1
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tBidirectionalSequenceRNNOptions: {Name: "BidirectionalSequenceRNNOptions", Fields: []fbverify.Field{
+			{Name: "time_major", Kind: fbverify.KindScalar, Size: 1},                 // slot 0
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 1
+			{Name: "merge_outputs", Kind: fbverify.KindScalar, Size: 1},              // slot 2
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 3
+		}},
+		tFullyConnectedOptions: {Name: "FullyConnectedOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 0
+			{Name: "weights_format", Kind: fbverify.KindScalar, Size: 1},             // slot 1
+			{Name: "keep_num_dims", Kind: fbverify.KindScalar, Size: 1},              // slot 2
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 3
+			{Name: "quantized_bias_type", Kind: fbverify.KindScalar, Size: 1},        // slot 4
+		}},
+		tSoftmaxOptions: {Name: "SoftmaxOptions", Fields: []fbverify.Field{
+			{Name: "beta", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tConcatenationOptions: {Name: "ConcatenationOptions", Fields: []fbverify.Field{
+			{Name: "axis", Kind: fbverify.KindScalar, Size: 4},                      // slot 0
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 1
+		}},
+		tAddOptions: {Name: "AddOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+			{Name: "pot_scale_int16", Kind: fbverify.KindScalar, Size: 1},           // slot 1
+		}},
+		tMulOptions: {Name: "MulOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tL2NormOptions: {Name: "L2NormOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tLocalResponseNormalizationOptions: {Name: "LocalResponseNormalizationOptions", Fields: []fbverify.Field{
+			{Name: "radius", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "bias", Kind: fbverify.KindScalar, Size: 4},   // slot 1
+			{Name: "alpha", Kind: fbverify.KindScalar, Size: 4},  // slot 2
+			{Name: "beta", Kind: fbverify.KindScalar, Size: 4},   // slot 3
+		}},
+		tLSTMOptions: {Name: "LSTMOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 0
+			{Name: "cell_clip", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "proj_clip", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "kernel_type", Kind: fbverify.KindScalar, Size: 1},                // slot 3
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 4
+		}},
+		tUnidirectionalSequenceLSTMOptions: {Name: "UnidirectionalSequenceLSTMOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 0
+			{Name: "cell_clip", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "proj_clip", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "time_major", Kind: fbverify.KindScalar, Size: 1},                 // slot 3
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 4
+			{Name: "diagonal_recurrent_tensors", Kind: fbverify.KindScalar, Size: 1}, // slot 5
+		}},
+		tBidirectionalSequenceLSTMOptions: {Name: "BidirectionalSequenceLSTMOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1},  // slot 0
+			{Name: "cell_clip", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "proj_clip", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "merge_outputs", Kind: fbverify.KindScalar, Size: 1},              // slot 3
+			{Name: "time_major", Kind: fbverify.KindScalar, Size: 1},                 // slot 4
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 5
+		}},
+		tResizeBilinearOptions: {Name: "ResizeBilinearOptions", Fields: []fbverify.Field{
+			{Name: "new_height", Kind: fbverify.KindScalar, Size: 4},         // slot 0
+			{Name: "new_width", Kind: fbverify.KindScalar, Size: 4},          // slot 1
+			{Name: "align_corners", Kind: fbverify.KindScalar, Size: 1},      // slot 2
+			{Name: "half_pixel_centers", Kind: fbverify.KindScalar, Size: 1}, // slot 3
+		}},
+		tResizeNearestNeighborOptions: {Name: "ResizeNearestNeighborOptions", Fields: []fbverify.Field{
+			{Name: "align_corners", Kind: fbverify.KindScalar, Size: 1},      // slot 0
+			{Name: "half_pixel_centers", Kind: fbverify.KindScalar, Size: 1}, // slot 1
+		}},
+		tCallOptions: {Name: "CallOptions", Fields: []fbverify.Field{
+			{Name: "subgraph", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tPadOptions:   {Name: "PadOptions"},
+		tPadV2Options: {Name: "PadV2Options"},
+		tReshapeOptions: {Name: "ReshapeOptions", Fields: []fbverify.Field{
+			{Name: "new_shape", Kind: fbverify.KindVector, Size: 4}, // slot 0
+		}},
+		tSpaceToBatchNDOptions: {Name: "SpaceToBatchNDOptions"},
+		tBatchToSpaceNDOptions: {Name: "BatchToSpaceNDOptions"},
+		tSkipGramOptions: {Name: "SkipGramOptions", Fields: []fbverify.Field{
+			{Name: "ngram_size", Kind: fbverify.KindScalar, Size: 4},         // slot 0
+			{Name: "max_skip_size", Kind: fbverify.KindScalar, Size: 4},      // slot 1
+			{Name: "include_all_ngrams", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tSpaceToDepthOptions: {Name: "SpaceToDepthOptions", Fields: []fbverify.Field{
+			{Name: "block_size", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tDepthToSpaceOptions: {Name: "DepthToSpaceOptions", Fields: []fbverify.Field{
+			{Name: "block_size", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tSubOptions: {Name: "SubOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+			{Name: "pot_scale_int16", Kind: fbverify.KindScalar, Size: 1},           // slot 1
+		}},
+		tDivOptions: {Name: "DivOptions", Fields: []fbverify.Field{
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tTopKV2Options: {Name: "TopKV2Options"},
+		tEmbeddingLookupSparseOptions: {Name: "EmbeddingLookupSparseOptions", Fields: []fbverify.Field{
+			{Name: "combiner", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tGatherOptions: {Name: "GatherOptions", Fields: []fbverify.Field{
+			{Name: "axis", Kind: fbverify.KindScalar, Size: 4},       // slot 0
+			{Name: "batch_dims", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tTransposeOptions: {Name: "TransposeOptions"},
+		tExpOptions:       {Name: "ExpOptions"},
+		tCosOptions:       {Name: "CosOptions"},
+		tReducerOptions: {Name: "ReducerOptions", Fields: []fbverify.Field{
+			{Name: "keep_dims", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tSqueezeOptions: {Name: "SqueezeOptions", Fields: []fbverify.Field{
+			{Name: "squeeze_dims", Kind: fbverify.KindVector, Size: 4}, // slot 0
+		}},
+		tSplitOptions: {Name: "SplitOptions", Fields: []fbverify.Field{
+			{Name: "num_splits", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tSplitVOptions: {Name: "SplitVOptions", Fields: []fbverify.Field{
+			{Name: "num_splits", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tStridedSliceOptions: {Name: "StridedSliceOptions", Fields: []fbverify.Field{
+			{Name: "begin_mask", Kind: fbverify.KindScalar, Size: 4},       // slot 0
+			{Name: "end_mask", Kind: fbverify.KindScalar, Size: 4},         // slot 1
+			{Name: "ellipsis_mask", Kind: fbverify.KindScalar, Size: 4},    // slot 2
+			{Name: "new_axis_mask", Kind: fbverify.KindScalar, Size: 4},    // slot 3
+			{Name: "shrink_axis_mask", Kind: fbverify.KindScalar, Size: 4}, // slot 4
+			{Name: "offset", Kind: fbverify.KindScalar, Size: 1},           // slot 5
+		}},
+		tLogSoftmaxOptions: {Name: "LogSoftmaxOptions"},
+		tCastOptions: {Name: "CastOptions", Fields: []fbverify.Field{
+			{Name: "in_data_type", Kind: fbverify.KindScalar, Size: 1},  // slot 0
+			{Name: "out_data_type", Kind: fbverify.KindScalar, Size: 1}, // slot 1
+		}},
+		tDequantizeOptions:     {Name: "DequantizeOptions"},
+		tMaximumMinimumOptions: {Name: "MaximumMinimumOptions"},
+		tTileOptions:           {Name: "TileOptions"},
+		tArgMaxOptions: {Name: "ArgMaxOptions", Fields: []fbverify.Field{
+			{Name: "output_type", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tArgMinOptions: {Name: "ArgMinOptions", Fields: []fbverify.Field{
+			{Name: "output_type", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tGreaterOptions:      {Name: "GreaterOptions"},
+		tGreaterEqualOptions: {Name: "GreaterEqualOptions"},
+		tLessOptions:         {Name: "LessOptions"},
+		tLessEqualOptions:    {Name: "LessEqualOptions"},
+		tNegOptions:          {Name: "NegOptions"},
+		tSelectOptions:       {Name: "SelectOptions"},
+		tSliceOptions:        {Name: "SliceOptions"},
+		tTransposeConvOptions: {Name: "TransposeConvOptions", Fields: []fbverify.Field{
+			{Name: "padding", Kind: fbverify.KindScalar, Size: 1},                   // slot 0
+			{Name: "stride_w", Kind: fbverify.KindScalar, Size: 4},                  // slot 1
+			{Name: "stride_h", Kind: fbverify.KindScalar, Size: 4},                  // slot 2
+			{Name: "fused_activation_function", Kind: fbverify.KindScalar, Size: 1}, // slot 3
+			{Name: "quantized_bias_type", Kind: fbverify.KindScalar, Size: 1},       // slot 4
+		}},
+		tExpandDimsOptions: {Name: "ExpandDimsOptions"},
+		tSparseToDenseOptions: {Name: "SparseToDenseOptions", Fields: []fbverify.Field{
+			{Name: "validate_indices", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tEqualOptions:    {Name: "EqualOptions"},
+		tNotEqualOptions: {Name: "NotEqualOptions"},
+		tShapeOptions: {Name: "ShapeOptions", Fields: []fbverify.Field{
+			{Name: "out_type", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tRankOptions: {Name: "RankOptions"},
+		tPowOptions:  {Name: "PowOptions"},
+		tFakeQuantOptions: {Name: "FakeQuantOptions", Fields: []fbverify.Field{
+			{Name: "min", Kind: fbverify.KindScalar, Size: 4},          // slot 0
+			{Name: "max", Kind: fbverify.KindScalar, Size: 4},          // slot 1
+			{Name: "num_bits", Kind: fbverify.KindScalar, Size: 4},     // slot 2
+			{Name: "narrow_range", Kind: fbverify.KindScalar, Size: 1}, // slot 3
+		}},
+		tPackOptions: {Name: "PackOptions", Fields: []fbverify.Field{
+			{Name: "values_count", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "axis", Kind: fbverify.KindScalar, Size: 4},         // slot 1
+		}},
+		tLogicalOrOptions: {Name: "LogicalOrOptions"},
+		tOneHotOptions: {Name: "OneHotOptions", Fields: []fbverify.Field{
+			{Name: "axis", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tAbsOptions:        {Name: "AbsOptions"},
+		tHardSwishOptions:  {Name: "HardSwishOptions"},
+		tLogicalAndOptions: {Name: "LogicalAndOptions"},
+		tLogicalNotOptions: {Name: "LogicalNotOptions"},
+		tUnpackOptions: {Name: "UnpackOptions", Fields: []fbverify.Field{
+			{Name: "num", Kind: fbverify.KindScalar, Size: 4},  // slot 0
+			{Name: "axis", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tFloorDivOptions:  {Name: "FloorDivOptions"},
+		tSquareOptions:    {Name: "SquareOptions"},
+		tZerosLikeOptions: {Name: "ZerosLikeOptions"},
+		tFillOptions:      {Name: "FillOptions"},
+		tFloorModOptions:  {Name: "FloorModOptions"},
+		tRangeOptions:     {Name: "RangeOptions"},
+		tLeakyReluOptions: {Name: "LeakyReluOptions", Fields: []fbverify.Field{
+			{Name: "alpha", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tSquaredDifferenceOptions: {Name: "SquaredDifferenceOptions"},
+		tMirrorPadOptions: {Name: "MirrorPadOptions", Fields: []fbverify.Field{
+			{Name: "mode", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tUniqueOptions: {Name: "UniqueOptions", Fields: []fbverify.Field{
+			{Name: "idx_out_type", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tReverseV2Options: {Name: "ReverseV2Options"},
+		tAddNOptions:      {Name: "AddNOptions"},
+		tGatherNdOptions:  {Name: "GatherNdOptions"},
+		tWhereOptions:     {Name: "WhereOptions"},
+		tReverseSequenceOptions: {Name: "ReverseSequenceOptions", Fields: []fbverify.Field{
+			{Name: "seq_dim", Kind: fbverify.KindScalar, Size: 4},   // slot 0
+			{Name: "batch_dim", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tMatrixDiagOptions:    {Name: "MatrixDiagOptions"},
+		tQuantizeOptions:      {Name: "QuantizeOptions"},
+		tMatrixSetDiagOptions: {Name: "MatrixSetDiagOptions"},
+		tIfOptions: {Name: "IfOptions", Fields: []fbverify.Field{
+			{Name: "then_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "else_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tCallOnceOptions: {Name: "CallOnceOptions", Fields: []fbverify.Field{
+			{Name: "init_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tWhileOptions: {Name: "WhileOptions", Fields: []fbverify.Field{
+			{Name: "cond_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "body_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tNonMaxSuppressionV4Options: {Name: "NonMaxSuppressionV4Options"},
+		tNonMaxSuppressionV5Options: {Name: "NonMaxSuppressionV5Options"},
+		tScatterNdOptions:           {Name: "ScatterNdOptions"},
+		tSelectV2Options:            {Name: "SelectV2Options"},
+		tDensifyOptions:             {Name: "DensifyOptions"},
+		tSegmentSumOptions:          {Name: "SegmentSumOptions"},
+		tBatchMatMulOptions: {Name: "BatchMatMulOptions", Fields: []fbverify.Field{
+			{Name: "adj_x", Kind: fbverify.KindScalar, Size: 1},                      // slot 0
+			{Name: "adj_y", Kind: fbverify.KindScalar, Size: 1},                      // slot 1
+			{Name: "asymmetric_quantize_inputs", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tCumsumOptions: {Name: "CumsumOptions", Fields: []fbverify.Field{
+			{Name: "exclusive", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+			{Name: "reverse", Kind: fbverify.KindScalar, Size: 1},   // slot 1
+		}},
+		tBroadcastToOptions: {Name: "BroadcastToOptions"},
+		tRfft2dOptions:      {Name: "Rfft2dOptions"},
+		tHashtableOptions: {Name: "HashtableOptions", Fields: []fbverify.Field{
+			{Name: "table_id", Kind: fbverify.KindScalar, Size: 4},    // slot 0
+			{Name: "key_dtype", Kind: fbverify.KindScalar, Size: 1},   // slot 1
+			{Name: "value_dtype", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tHashtableFindOptions:   {Name: "HashtableFindOptions"},
+		tHashtableImportOptions: {Name: "HashtableImportOptions"},
+		tHashtableSizeOptions:   {Name: "HashtableSizeOptions"},
+		tVarHandleOptions: {Name: "VarHandleOptions", Fields: []fbverify.Field{
+			{Name: "container", Kind: fbverify.KindString},   // slot 0
+			{Name: "shared_name", Kind: fbverify.KindString}, // slot 1
+		}},
+		tReadVariableOptions:   {Name: "ReadVariableOptions"},
+		tAssignVariableOptions: {Name: "AssignVariableOptions"},
+		tRandomOptions: {Name: "RandomOptions", Fields: []fbverify.Field{
+			{Name: "seed", Kind: fbverify.KindScalar, Size: 8},  // slot 0
+			{Name: "seed2", Kind: fbverify.KindScalar, Size: 8}, // slot 1
+		}},
+		tBucketizeOptions: {Name: "BucketizeOptions", Fields: []fbverify.Field{
+			{Name: "boundaries", Kind: fbverify.KindVector, Size: 4}, // slot 0
+		}},
+		tGeluOptions: {Name: "GeluOptions", Fields: []fbverify.Field{
+			{Name: "approximate", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+		}},
+		tDynamicUpdateSliceOptions:  {Name: "DynamicUpdateSliceOptions"},
+		tUnsortedSegmentProdOptions: {Name: "UnsortedSegmentProdOptions"},
+		tUnsortedSegmentMaxOptions:  {Name: "UnsortedSegmentMaxOptions"},
+		tUnsortedSegmentSumOptions:  {Name: "UnsortedSegmentSumOptions"},
+		tATan2Options:               {Name: "ATan2Options"},
+		tUnsortedSegmentMinOptions:  {Name: "UnsortedSegmentMinOptions"},
+		tSignOptions:                {Name: "SignOptions"},
+		tBitcastOptions:             {Name: "BitcastOptions"},
+		tBitwiseXorOptions:          {Name: "BitwiseXorOptions"},
+		tRightShiftOptions:          {Name: "RightShiftOptions"},
+		tDilateOptions:              {Name: "DilateOptions"},
+		tReduceWindowOptions: {Name: "ReduceWindowOptions", Fields: []fbverify.Field{
+			{Name: "reduce_function", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tOperatorCode: {Name: "OperatorCode", Fields: []fbverify.Field{
+			{Name: "deprecated_builtin_code", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+			{Name: "custom_code", Kind: fbverify.KindString},                      // slot 1
+			{Name: "version", Kind: fbverify.KindScalar, Size: 4},                 // slot 2
+			{Name: "builtin_code", Kind: fbverify.KindScalar, Size: 4},            // slot 3
+		}},
+		tStableHLOCompositeOptions: {Name: "StableHLOCompositeOptions", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},                                  // slot 0
+			{Name: "decomposition_subgraph_index", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+			{Name: "composite_attributes", Kind: fbverify.KindBytes, Size: 1},          // slot 2
+			{Name: "composite_attributes_format", Kind: fbverify.KindScalar, Size: 1},  // slot 3
+			{Name: "version", Kind: fbverify.KindScalar, Size: 4},                      // slot 4
+		}},
+		tOperator: {Name: "Operator", Fields: []fbverify.Field{
+			{Name: "opcode_index", Kind: fbverify.KindScalar, Size: 4},                                     // slot 0
+			{Name: "inputs", Kind: fbverify.KindVector, Size: 4},                                           // slot 1
+			{Name: "outputs", Kind: fbverify.KindVector, Size: 4},                                          // slot 2
+			{Name: "builtin_options_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uBuiltinOptions},    // slot 3
+			{Name: "builtin_options", Kind: fbverify.KindUnion, Ref: uBuiltinOptions},                      // slot 4
+			{Name: "custom_options", Kind: fbverify.KindBytes, Size: 1},                                    // slot 5
+			{Name: "custom_options_format", Kind: fbverify.KindScalar, Size: 1},                            // slot 6
+			{Name: "mutating_variable_inputs", Kind: fbverify.KindVector, Size: 1},                         // slot 7
+			{Name: "intermediates", Kind: fbverify.KindVector, Size: 4},                                    // slot 8
+			{Name: "large_custom_options_offset", Kind: fbverify.KindScalar, Size: 8},                      // slot 9
+			{Name: "large_custom_options_size", Kind: fbverify.KindScalar, Size: 8},                        // slot 10
+			{Name: "builtin_options_2_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uBuiltinOptions2}, // slot 11
+			{Name: "builtin_options_2", Kind: fbverify.KindUnion, Ref: uBuiltinOptions2},                   // slot 12
+		}},
+		tSubGraph: {Name: "SubGraph", Fields: []fbverify.Field{
+			{Name: "tensors", Kind: fbverify.KindVectorTable, Ref: tTensor},     // slot 0
+			{Name: "inputs", Kind: fbverify.KindVector, Size: 4},                // slot 1
+			{Name: "outputs", Kind: fbverify.KindVector, Size: 4},               // slot 2
+			{Name: "operators", Kind: fbverify.KindVectorTable, Ref: tOperator}, // slot 3
+			{Name: "name", Kind: fbverify.KindString},                           // slot 4
+		}},
+		tBuffer: {Name: "Buffer", Fields: []fbverify.Field{
+			{Name: "data", Kind: fbverify.KindBytes, Size: 1},    // slot 0
+			{Name: "offset", Kind: fbverify.KindScalar, Size: 8}, // slot 1
+			{Name: "size", Kind: fbverify.KindScalar, Size: 8},   // slot 2
+		}},
+		tMetadata: {Name: "Metadata", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},            // slot 0
+			{Name: "buffer", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tTensorMap: {Name: "TensorMap", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},                  // slot 0
+			{Name: "tensor_index", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tSignatureDef: {Name: "SignatureDef", Fields: []fbverify.Field{
+			{Name: "inputs", Kind: fbverify.KindVectorTable, Ref: tTensorMap},  // slot 0
+			{Name: "outputs", Kind: fbverify.KindVectorTable, Ref: tTensorMap}, // slot 1
+			{Name: "signature_key", Kind: fbverify.KindString},                 // slot 2
+			{Name: "deprecated_tag", Kind: fbverify.KindString},                // slot 3
+			{Name: "subgraph_index", Kind: fbverify.KindScalar, Size: 4},       // slot 4
+		}},
+		tModel: {Name: "Model", Fields: []fbverify.Field{
+			{Name: "version", Kind: fbverify.KindScalar, Size: 4},                        // slot 0
+			{Name: "operator_codes", Kind: fbverify.KindVectorTable, Ref: tOperatorCode}, // slot 1
+			{Name: "subgraphs", Kind: fbverify.KindVectorTable, Ref: tSubGraph},          // slot 2
+			{Name: "description", Kind: fbverify.KindString},                             // slot 3
+			{Name: "buffers", Kind: fbverify.KindVectorTable, Ref: tBuffer},              // slot 4
+			{Name: "metadata_buffer", Kind: fbverify.KindVector, Size: 4},                // slot 5
+			{Name: "metadata", Kind: fbverify.KindVectorTable, Ref: tMetadata},           // slot 6
+			{Name: "signature_defs", Kind: fbverify.KindVectorTable, Ref: tSignatureDef}, // slot 7
+		}},
+	},
+	Unions: []fbverify.Union{
+		uQuantizationDetails: {Name: "QuantizationDetails", Members: []uint16{
+			tCustomQuantization, // 1
+		}},
+		uSparseIndexVector: {Name: "SparseIndexVector", Members: []uint16{
+			tInt32Vector,  // 1
+			tUint16Vector, // 2
+			tUint8Vector,  // 3
+		}},
+		uBuiltinOptions: {Name: "BuiltinOptions", Members: []uint16{
+			tConv2DOptions,                     // 1
+			tDepthwiseConv2DOptions,            // 2
+			tConcatEmbeddingsOptions,           // 3
+			tLSHProjectionOptions,              // 4
+			tPool2DOptions,                     // 5
+			tSVDFOptions,                       // 6
+			tRNNOptions,                        // 7
+			tFullyConnectedOptions,             // 8
+			tSoftmaxOptions,                    // 9
+			tConcatenationOptions,              // 10
+			tAddOptions,                        // 11
+			tL2NormOptions,                     // 12
+			tLocalResponseNormalizationOptions, // 13
+			tLSTMOptions,                       // 14
+			tResizeBilinearOptions,             // 15
+			tCallOptions,                       // 16
+			tReshapeOptions,                    // 17
+			tSkipGramOptions,                   // 18
+			tSpaceToDepthOptions,               // 19
+			tEmbeddingLookupSparseOptions,      // 20
+			tMulOptions,                        // 21
+			tPadOptions,                        // 22
+			tGatherOptions,                     // 23
+			tBatchToSpaceNDOptions,             // 24
+			tSpaceToBatchNDOptions,             // 25
+			tTransposeOptions,                  // 26
+			tReducerOptions,                    // 27
+			tSubOptions,                        // 28
+			tDivOptions,                        // 29
+			tSqueezeOptions,                    // 30
+			tSequenceRNNOptions,                // 31
+			tStridedSliceOptions,               // 32
+			tExpOptions,                        // 33
+			tTopKV2Options,                     // 34
+			tSplitOptions,                      // 35
+			tLogSoftmaxOptions,                 // 36
+			tCastOptions,                       // 37
+			tDequantizeOptions,                 // 38
+			tMaximumMinimumOptions,             // 39
+			tArgMaxOptions,                     // 40
+			tLessOptions,                       // 41
+			tNegOptions,                        // 42
+			tPadV2Options,                      // 43
+			tGreaterOptions,                    // 44
+			tGreaterEqualOptions,               // 45
+			tLessEqualOptions,                  // 46
+			tSelectOptions,                     // 47
+			tSliceOptions,                      // 48
+			tTransposeConvOptions,              // 49
+			tSparseToDenseOptions,              // 50
+			tTileOptions,                       // 51
+			tExpandDimsOptions,                 // 52
+			tEqualOptions,                      // 53
+			tNotEqualOptions,                   // 54
+			tShapeOptions,                      // 55
+			tPowOptions,                        // 56
+			tArgMinOptions,                     // 57
+			tFakeQuantOptions,                  // 58
+			tPackOptions,                       // 59
+			tLogicalOrOptions,                  // 60
+			tOneHotOptions,                     // 61
+			tLogicalAndOptions,                 // 62
+			tLogicalNotOptions,                 // 63
+			tUnpackOptions,                     // 64
+			tFloorDivOptions,                   // 65
+			tSquareOptions,                     // 66
+			tZerosLikeOptions,                  // 67
+			tFillOptions,                       // 68
+			tBidirectionalSequenceLSTMOptions,  // 69
+			tBidirectionalSequenceRNNOptions,   // 70
+			tUnidirectionalSequenceLSTMOptions, // 71
+			tFloorModOptions,                   // 72
+			tRangeOptions,                      // 73
+			tResizeNearestNeighborOptions,      // 74
+			tLeakyReluOptions,                  // 75
+			tSquaredDifferenceOptions,          // 76
+			tMirrorPadOptions,                  // 77
+			tAbsOptions,                        // 78
+			tSplitVOptions,                     // 79
+			tUniqueOptions,                     // 80
+			tReverseV2Options,                  // 81
+			tAddNOptions,                       // 82
+			tGatherNdOptions,                   // 83
+			tCosOptions,                        // 84
+			tWhereOptions,                      // 85
+			tRankOptions,                       // 86
+			tReverseSequenceOptions,            // 87
+			tMatrixDiagOptions,                 // 88
+			tQuantizeOptions,                   // 89
+			tMatrixSetDiagOptions,              // 90
+			tHardSwishOptions,                  // 91
+			tIfOptions,                         // 92
+			tWhileOptions,                      // 93
+			tDepthToSpaceOptions,               // 94
+			tNonMaxSuppressionV4Options,        // 95
+			tNonMaxSuppressionV5Options,        // 96
+			tScatterNdOptions,                  // 97
+			tSelectV2Options,                   // 98
+			tDensifyOptions,                    // 99
+			tSegmentSumOptions,                 // 100
+			tBatchMatMulOptions,                // 101
+			tCumsumOptions,                     // 102
+			tCallOnceOptions,                   // 103
+			tBroadcastToOptions,                // 104
+			tRfft2dOptions,                     // 105
+			tConv3DOptions,                     // 106
+			tHashtableOptions,                  // 107
+			tHashtableFindOptions,              // 108
+			tHashtableImportOptions,            // 109
+			tHashtableSizeOptions,              // 110
+			tVarHandleOptions,                  // 111
+			tReadVariableOptions,               // 112
+			tAssignVariableOptions,             // 113
+			tRandomOptions,                     // 114
+			tBucketizeOptions,                  // 115
+			tGeluOptions,                       // 116
+			tDynamicUpdateSliceOptions,         // 117
+			tUnsortedSegmentProdOptions,        // 118
+			tUnsortedSegmentMaxOptions,         // 119
+			tUnsortedSegmentMinOptions,         // 120
+			tUnsortedSegmentSumOptions,         // 121
+			tATan2Options,                      // 122
+			tSignOptions,                       // 123
+			tBitcastOptions,                    // 124
+			tBitwiseXorOptions,                 // 125
+			tRightShiftOptions,                 // 126
+		}},
+		uBuiltinOptions2: {Name: "BuiltinOptions2", Members: []uint16{
+			tStablehloConcatenateOptions,     // 1
+			tStablehloBroadcastInDimOptions,  // 2
+			tStablehloSliceOptions,           // 3
+			tStablehloConvolutionOptions,     // 4
+			tStablehloCustomCallOptions,      // 5
+			tStablehloReduceOptions,          // 6
+			tStablehloScatterOptions,         // 7
+			tStablehloCompareOptions,         // 8
+			tStablehloDynamicSliceOptions,    // 9
+			tStablehloPadOptions,             // 10
+			tStablehloIotaOptions,            // 11
+			tStablehloDotGeneralOptions,      // 12
+			tStablehloReduceWindowOptions,    // 13
+			tStablehloSortOptions,            // 14
+			tStablehloWhileOptions,           // 15
+			tStablehloGatherOptions,          // 16
+			tStablehloTransposeOptions,       // 17
+			tDilateOptions,                   // 18
+			tStablehloRngBitGeneratorOptions, // 19
+			tReduceWindowOptions,             // 20
+			tStableHLOCompositeOptions,       // 21
+		}},
+	},
 }

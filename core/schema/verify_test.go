@@ -12,6 +12,7 @@ import (
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"litequant/core/schema/fbverify"
 	"litequant/core/schema/tflitefb"
 )
 
@@ -384,19 +385,19 @@ func TestVerifyLimits(t *testing.T) {
 	buf := smallModelBytes()
 	tests := []struct {
 		name string
-		lim  limits
+		lim  fbverify.Limits
 		want string
 	}{
-		{"depth", limits{maxDepth: 5, maxTables: 1000, tableSlack: 1000, maxSize: 1 << 30, unpackSlack: 1 << 20},
+		{"depth", fbverify.Limits{MaxDepth: 5, MaxTables: 1000, TableSlack: 1000, MaxSize: 1 << 30, UnpackSlack: 1 << 20},
 			"tables are nested more than 5 deep"},
-		{"tables", limits{maxDepth: 64, maxTables: 10, tableSlack: 1000, maxSize: 1 << 30, unpackSlack: 1 << 20},
+		{"tables", fbverify.Limits{MaxDepth: 64, MaxTables: 10, TableSlack: 1000, MaxSize: 1 << 30, UnpackSlack: 1 << 20},
 			"more than 10 tables reached"},
-		{"size", limits{maxDepth: 64, maxTables: 1000, tableSlack: 1000, maxSize: int64(len(buf)), unpackSlack: 1 << 20},
+		{"size", fbverify.Limits{MaxDepth: 64, MaxTables: 1000, TableSlack: 1000, MaxSize: int64(len(buf)), UnpackSlack: 1 << 20},
 			"too large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := verify(buf, &tc.lim)
+			err := tfliteSchema.VerifyLimits(buf, tc.lim)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("verify = %v, want an error containing %q", err, tc.want)
 			}
@@ -404,7 +405,7 @@ func TestVerifyLimits(t *testing.T) {
 	}
 	// The small model's deepest table (model.subgraphs[0].tensors[3]
 	// .sparsity.dim_metadata[0].array_segments (Uint8Vector)) is at depth 6.
-	if err := verify(buf, &limits{maxDepth: 6, maxTables: 1000, tableSlack: 1000, maxSize: 1 << 30, unpackSlack: 0}); err != nil {
+	if err := tfliteSchema.VerifyLimits(buf, fbverify.Limits{MaxDepth: 6, MaxTables: 1000, TableSlack: 1000, MaxSize: 1 << 30, UnpackSlack: 0}); err != nil {
 		t.Errorf("verify with depth limit 6 = %v", err)
 	}
 }
@@ -448,7 +449,7 @@ func TestVerifySharedVectors(t *testing.T) {
 	if err := Verify(buf); err != nil {
 		t.Fatalf("Verify = %v (sharing within the default slack is allowed)", err)
 	}
-	err := verify(buf, &limits{maxDepth: 64, maxTables: 1_000_000, tableSlack: 10_000, maxSize: 1<<31 - 1, unpackSlack: 0})
+	err := tfliteSchema.VerifyLimits(buf, fbverify.Limits{MaxDepth: 64, MaxTables: 1_000_000, TableSlack: 10_000, MaxSize: 1<<31 - 1, UnpackSlack: 0})
 	var ve *VerifyError
 	if !errors.As(err, &ve) || !strings.Contains(ve.Reason, "shared offsets") ||
 		!strings.HasPrefix(ve.Path, "model.subgraphs[0].tensors[") || !strings.HasSuffix(ve.Path, "].shape") {
@@ -497,9 +498,9 @@ func TestVerifySharedSubtrees(t *testing.T) {
 	}
 	// Without the proportional limit, flatc's limit of a million tables
 	// still stops it.
-	lim := defaultLimits
-	lim.tableSlack = 1 << 30
-	err = verify(buf, &lim)
+	lim := fbverify.DefaultLimits()
+	lim.TableSlack = 1 << 30
+	err = tfliteSchema.VerifyLimits(buf, lim)
 	if err == nil || !strings.Contains(err.Error(), "more than 1000000 tables reached") {
 		t.Errorf("verify without the proportional limit = %v, want the 1000000-table limit", err)
 	}

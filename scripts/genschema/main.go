@@ -5,16 +5,19 @@
 //     `flatc --go --gen-object-api --go-namespace tflitefb -o <tmp>
 //     core/schema/tflite.fbs` and gofmt'd (old generated files are deleted
 //     first, so removed types vanish);
-//   - core/schema/verify_tables_generated.go, the description of every table
-//     and union that core/schema's Verify checks untrusted bytes against;
+//   - core/schema/verify_tables_generated.go, the fbverify.Schema (every
+//     table and union) that core/schema's Verify checks untrusted bytes
+//     against;
 //   - the flatc Go object-API package core/schema/metadatafb from
 //     core/schema/metadata_schema.fbs, TensorFlow Lite's model metadata
 //     schema (tensorflow/tflite-support,
 //     tensorflow_lite_support/metadata/metadata_schema.fbs, vendored as is),
-//     made the same way with --go-namespace metadatafb, and its verifier,
-//     core/schema/metaverify: tables_generated.go from that schema and
-//     verify_generated.go, a copy of core/schema/verify.go in that package
-//     (the verifier is table-driven, so one implementation serves both).
+//     made the same way with --go-namespace metadatafb, and
+//     core/schema/metaverify/tables_generated.go, that schema's
+//     fbverify.Schema (the verifier, core/schema/fbverify, is table-driven,
+//     so one implementation serves both schemas).
+//
+// The verifier descriptions to generate are fbsparse.Targets.
 //
 // Run it from anywhere inside the repository:
 //
@@ -22,7 +25,7 @@
 //
 // It needs Debian's flatc 2.0.8 (package flatbuffers-compiler) on PATH, or
 // its path in -flatc. With -tables-only it regenerates only the verifier
-// tables, which needs no flatc. The output is deterministic: running it twice
+// descriptions, which needs no flatc. The output is deterministic: running it twice
 // gives byte-identical files.
 package main
 
@@ -48,19 +51,15 @@ const (
 	metaRel      = "core/schema/metadata_schema.fbs"
 	metaPkgRel   = "core/schema/metadatafb"
 	metaNS       = "metadatafb"
-	metaVerRel   = "core/schema/metaverify"
-	verifyRel    = "core/schema/verify.go"
-	tablesRel    = "core/schema/verify_tables_generated.go"
-	tablesPkg    = "schema"
 	wantFlatcVer = "2.0.8"
 )
 
 func main() {
 	flatc := flag.String("flatc", "flatc", "the flatc binary to run (Debian's flatbuffers-compiler, version "+wantFlatcVer+")")
-	tablesOnly := flag.Bool("tables-only", false, "regenerate only "+tablesRel+" (no flatc needed)")
+	tablesOnly := flag.Bool("tables-only", false, "regenerate only the verifier descriptions (no flatc needed)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./scripts/genschema [-flatc path] [-tables-only]\n\n"+
-			"Regenerates %s/*.go and %s from %s.\n\n", goPkgRel, tablesRel, schemaRel)
+			"Regenerates %s/*.go and %s/*.go from %s and %s, and the verifier descriptions:\n%s\n", goPkgRel, metaPkgRel, schemaRel, metaRel, targetList())
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -79,19 +78,15 @@ func run(flatc string, tablesOnly bool) error {
 	if err != nil {
 		return err
 	}
-	schemaPath := filepath.Join(root, schemaRel)
-	s, err := fbsparse.ParseFile(schemaPath)
-	if err != nil {
-		return fmt.Errorf("parsing %s: %w", schemaRel, err)
-	}
-	tablesSrc, err := fbsparse.GoVerifyTables(s, tablesPkg, filepath.Base(schemaRel))
-	if err != nil {
-		return err
-	}
-
-	metaTables, metaVerify, err := metaVerifier(root)
-	if err != nil {
-		return err
+	tables := make([][]byte, len(fbsparse.Targets))
+	for i, tg := range fbsparse.Targets {
+		s, err := fbsparse.ParseFile(filepath.Join(root, tg.Schema))
+		if err != nil {
+			return fmt.Errorf("parsing %s: %w", tg.Schema, err)
+		}
+		if tables[i], err = fbsparse.GoVerifyTables(s, tg.GoTables); err != nil {
+			return fmt.Errorf("%s: %w", tg.Schema, err)
+		}
 	}
 	var goFiles, metaFiles map[string][]byte
 	if !tablesOnly {
@@ -114,18 +109,22 @@ func run(flatc string, tablesOnly bool) error {
 		}
 		fmt.Printf("genschema: wrote %d files to %s\n", len(metaFiles), metaPkgRel)
 	}
-	if err := os.WriteFile(filepath.Join(root, tablesRel), tablesSrc, 0o644); err != nil {
-		return err
+	for i, tg := range fbsparse.Targets {
+		if err := os.WriteFile(filepath.Join(root, tg.Out), tables[i], 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("genschema: wrote %s\n", tg.Out)
 	}
-	if err := os.WriteFile(filepath.Join(root, metaVerRel, "tables_generated.go"), metaTables, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(root, metaVerRel, "verify_generated.go"), metaVerify, 0o644); err != nil {
-		return err
-	}
-	fmt.Printf("genschema: wrote %s\n", metaVerRel)
-	fmt.Printf("genschema: wrote %s (%d tables, %d unions)\n", tablesRel, len(s.Tables), len(s.Unions))
 	return nil
+}
+
+// targetList lists the verifier descriptions for the usage message.
+func targetList() string {
+	var b strings.Builder
+	for _, tg := range fbsparse.Targets {
+		fmt.Fprintf(&b, "  %s from %s\n", tg.Out, tg.Schema)
+	}
+	return b.String()
 }
 
 // repoRoot walks up from the working directory to the directory holding
@@ -227,31 +226,4 @@ func replaceGoPackage(dir string, files map[string][]byte) error {
 		}
 	}
 	return nil
-}
-
-// metaVerifier generates the metadata schema's verifier package: its
-// tables, and core/schema/verify.go with the package clause changed.
-func metaVerifier(root string) (tables, verify []byte, err error) {
-	s, err := fbsparse.ParseFile(filepath.Join(root, metaRel))
-	if err != nil {
-		return nil, nil, fmt.Errorf("parsing %s: %w", metaRel, err)
-	}
-	pkg := filepath.Base(metaVerRel)
-	if tables, err = fbsparse.GoVerifyTables(s, pkg, filepath.Base(metaRel)); err != nil {
-		return nil, nil, err
-	}
-	src, err := os.ReadFile(filepath.Join(root, verifyRel))
-	if err != nil {
-		return nil, nil, err
-	}
-	body, ok := bytes.CutPrefix(src, []byte("package schema\n"))
-	if !ok {
-		return nil, nil, fmt.Errorf("%s does not start with \"package schema\"", verifyRel)
-	}
-	tables = bytes.Replace(tables, []byte("from tflite.fbs."), []byte("from metadata_schema.fbs."), 1)
-	out := append([]byte("// Code generated by scripts/genschema from verify.go. DO NOT EDIT.\n// It is "+verifyRel+" in package "+pkg+".\n\npackage "+pkg+"\n"), body...)
-	if verify, err = format.Source(out); err != nil {
-		return nil, nil, fmt.Errorf("gofmt the copy of %s: %v", verifyRel, err)
-	}
-	return tables, verify, nil
 }

@@ -2,13 +2,9 @@
 
 package metaverify
 
-// fileIdentifier is the file_identifier of metadata_schema.fbs.
-const fileIdentifier = "M001"
+import "litequant/core/schema/fbverify"
 
-// rootTable is the root_type of metadata_schema.fbs.
-const rootTable = tModelMetadata
-
-// Indices into tables, in declaration order.
+// Indices into metadataSchema.Tables, in declaration order.
 const (
 	tAssociatedFile = iota
 	tFeatureProperties
@@ -33,138 +29,139 @@ const (
 	tModelMetadata
 )
 
-// Indices into unions, in declaration order.
+// Indices into metadataSchema.Unions, in declaration order.
 const (
 	uContentProperties = iota
 	uProcessUnitOptions
 )
 
-// tables describes every table of metadata_schema.fbs: its fields by vtable slot
+// metadataSchema describes metadata_schema.fbs for fbverify: every table's fields by vtable slot
 // (slot i has its entry at byte 4+2*i of the vtable; a union field takes
-// two slots, its ubyte type code first). Each entry is {name, kind, size,
-// ref}: size is the inline size of a scalar or the element size of a vector
-// of scalars; ref is the table (t*) or union (u*) a field refers to.
-var tables = [...]tableDesc{
-	tAssociatedFile: {"AssociatedFile", []fieldDesc{
-		{"name", kindString, 4, 0},        // slot 0
-		{"description", kindString, 4, 0}, // slot 1
-		{"type", kindScalar, 1, 0},        // slot 2
-		{"locale", kindString, 4, 0},      // slot 3
-		{"version", kindString, 4, 0},     // slot 4
-	}},
-	tFeatureProperties: {"FeatureProperties", nil},
-	tImageSize: {"ImageSize", []fieldDesc{
-		{"width", kindScalar, 4, 0},  // slot 0
-		{"height", kindScalar, 4, 0}, // slot 1
-	}},
-	tImageProperties: {"ImageProperties", []fieldDesc{
-		{"color_space", kindScalar, 1, 0},          // slot 0
-		{"default_size", kindTable, 4, tImageSize}, // slot 1
-	}},
-	tAudioProperties: {"AudioProperties", []fieldDesc{
-		{"sample_rate", kindScalar, 4, 0}, // slot 0
-		{"channels", kindScalar, 4, 0},    // slot 1
-	}},
-	tBoundingBoxProperties: {"BoundingBoxProperties", []fieldDesc{
-		{"index", kindVector, 4, 0},           // slot 0
-		{"type", kindScalar, 1, 0},            // slot 1
-		{"coordinate_type", kindScalar, 1, 0}, // slot 2
-	}},
-	tValueRange: {"ValueRange", []fieldDesc{
-		{"min", kindScalar, 4, 0}, // slot 0
-		{"max", kindScalar, 4, 0}, // slot 1
-	}},
-	tContent: {"Content", []fieldDesc{
-		{"content_properties_type", kindUnionType, 1, uContentProperties}, // slot 0
-		{"content_properties", kindUnion, 4, uContentProperties},          // slot 1
-		{"range", kindTable, 4, tValueRange},                              // slot 2
-	}},
-	tNormalizationOptions: {"NormalizationOptions", []fieldDesc{
-		{"mean", kindVector, 4, 0}, // slot 0
-		{"std", kindVector, 4, 0},  // slot 1
-	}},
-	tScoreCalibrationOptions: {"ScoreCalibrationOptions", []fieldDesc{
-		{"score_transformation", kindScalar, 1, 0}, // slot 0
-		{"default_score", kindScalar, 4, 0},        // slot 1
-	}},
-	tScoreThresholdingOptions: {"ScoreThresholdingOptions", []fieldDesc{
-		{"global_score_threshold", kindScalar, 4, 0}, // slot 0
-	}},
-	tBertTokenizerOptions: {"BertTokenizerOptions", []fieldDesc{
-		{"vocab_file", kindVectorTable, 4, tAssociatedFile}, // slot 0
-	}},
-	tSentencePieceTokenizerOptions: {"SentencePieceTokenizerOptions", []fieldDesc{
-		{"sentencePiece_model", kindVectorTable, 4, tAssociatedFile}, // slot 0
-		{"vocab_file", kindVectorTable, 4, tAssociatedFile},          // slot 1
-	}},
-	tRegexTokenizerOptions: {"RegexTokenizerOptions", []fieldDesc{
-		{"delim_regex_pattern", kindString, 4, 0},           // slot 0
-		{"vocab_file", kindVectorTable, 4, tAssociatedFile}, // slot 1
-	}},
-	tProcessUnit: {"ProcessUnit", []fieldDesc{
-		{"options_type", kindUnionType, 1, uProcessUnitOptions}, // slot 0
-		{"options", kindUnion, 4, uProcessUnitOptions},          // slot 1
-	}},
-	tStats: {"Stats", []fieldDesc{
-		{"max", kindVector, 4, 0}, // slot 0
-		{"min", kindVector, 4, 0}, // slot 1
-	}},
-	tTensorGroup: {"TensorGroup", []fieldDesc{
-		{"name", kindString, 4, 0},               // slot 0
-		{"tensor_names", kindVectorString, 4, 0}, // slot 1
-	}},
-	tTensorMetadata: {"TensorMetadata", []fieldDesc{
-		{"name", kindString, 4, 0},                                // slot 0
-		{"description", kindString, 4, 0},                         // slot 1
-		{"dimension_names", kindVectorString, 4, 0},               // slot 2
-		{"content", kindTable, 4, tContent},                       // slot 3
-		{"process_units", kindVectorTable, 4, tProcessUnit},       // slot 4
-		{"stats", kindTable, 4, tStats},                           // slot 5
-		{"associated_files", kindVectorTable, 4, tAssociatedFile}, // slot 6
-	}},
-	tCustomMetadata: {"CustomMetadata", []fieldDesc{
-		{"name", kindString, 4, 0}, // slot 0
-		{"data", kindBytes, 1, 0},  // slot 1
-	}},
-	tSubGraphMetadata: {"SubGraphMetadata", []fieldDesc{
-		{"name", kindString, 4, 0},                                      // slot 0
-		{"description", kindString, 4, 0},                               // slot 1
-		{"input_tensor_metadata", kindVectorTable, 4, tTensorMetadata},  // slot 2
-		{"output_tensor_metadata", kindVectorTable, 4, tTensorMetadata}, // slot 3
-		{"associated_files", kindVectorTable, 4, tAssociatedFile},       // slot 4
-		{"input_process_units", kindVectorTable, 4, tProcessUnit},       // slot 5
-		{"output_process_units", kindVectorTable, 4, tProcessUnit},      // slot 6
-		{"input_tensor_groups", kindVectorTable, 4, tTensorGroup},       // slot 7
-		{"output_tensor_groups", kindVectorTable, 4, tTensorGroup},      // slot 8
-		{"custom_metadata", kindVectorTable, 4, tCustomMetadata},        // slot 9
-	}},
-	tModelMetadata: {"ModelMetadata", []fieldDesc{
-		{"name", kindString, 4, 0},                                   // slot 0
-		{"description", kindString, 4, 0},                            // slot 1
-		{"version", kindString, 4, 0},                                // slot 2
-		{"subgraph_metadata", kindVectorTable, 4, tSubGraphMetadata}, // slot 3
-		{"author", kindString, 4, 0},                                 // slot 4
-		{"license", kindString, 4, 0},                                // slot 5
-		{"associated_files", kindVectorTable, 4, tAssociatedFile},    // slot 6
-		{"min_parser_version", kindString, 4, 0},                     // slot 7
-	}},
-}
-
-// unions lists the member tables of every union of metadata_schema.fbs:
-// members[code-1] is the table of type code code (code 0 is NONE).
-var unions = [...]unionDesc{
-	uContentProperties: {"ContentProperties", []uint16{
-		tFeatureProperties,     // 1
-		tImageProperties,       // 2
-		tBoundingBoxProperties, // 3
-		tAudioProperties,       // 4
-	}},
-	uProcessUnitOptions: {"ProcessUnitOptions", []uint16{
-		tNormalizationOptions,          // 1
-		tScoreCalibrationOptions,       // 2
-		tScoreThresholdingOptions,      // 3
-		tBertTokenizerOptions,          // 4
-		tSentencePieceTokenizerOptions, // 5
-		tRegexTokenizerOptions,         // 6
-	}},
+// two slots, its ubyte type code first) and every union's member tables
+// by type code (Members[code-1]; code 0 is NONE).
+var metadataSchema = fbverify.Schema{
+	What:           "TFLite model metadata buffer",
+	FileIdentifier: "M001",
+	Root:           tModelMetadata,
+	Tables: []fbverify.Table{
+		tAssociatedFile: {Name: "AssociatedFile", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},          // slot 0
+			{Name: "description", Kind: fbverify.KindString},   // slot 1
+			{Name: "type", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+			{Name: "locale", Kind: fbverify.KindString},        // slot 3
+			{Name: "version", Kind: fbverify.KindString},       // slot 4
+		}},
+		tFeatureProperties: {Name: "FeatureProperties"},
+		tImageSize: {Name: "ImageSize", Fields: []fbverify.Field{
+			{Name: "width", Kind: fbverify.KindScalar, Size: 4},  // slot 0
+			{Name: "height", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tImageProperties: {Name: "ImageProperties", Fields: []fbverify.Field{
+			{Name: "color_space", Kind: fbverify.KindScalar, Size: 1},         // slot 0
+			{Name: "default_size", Kind: fbverify.KindTable, Ref: tImageSize}, // slot 1
+		}},
+		tAudioProperties: {Name: "AudioProperties", Fields: []fbverify.Field{
+			{Name: "sample_rate", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "channels", Kind: fbverify.KindScalar, Size: 4},    // slot 1
+		}},
+		tBoundingBoxProperties: {Name: "BoundingBoxProperties", Fields: []fbverify.Field{
+			{Name: "index", Kind: fbverify.KindVector, Size: 4},           // slot 0
+			{Name: "type", Kind: fbverify.KindScalar, Size: 1},            // slot 1
+			{Name: "coordinate_type", Kind: fbverify.KindScalar, Size: 1}, // slot 2
+		}},
+		tValueRange: {Name: "ValueRange", Fields: []fbverify.Field{
+			{Name: "min", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+			{Name: "max", Kind: fbverify.KindScalar, Size: 4}, // slot 1
+		}},
+		tContent: {Name: "Content", Fields: []fbverify.Field{
+			{Name: "content_properties_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uContentProperties}, // slot 0
+			{Name: "content_properties", Kind: fbverify.KindUnion, Ref: uContentProperties},                   // slot 1
+			{Name: "range", Kind: fbverify.KindTable, Ref: tValueRange},                                       // slot 2
+		}},
+		tNormalizationOptions: {Name: "NormalizationOptions", Fields: []fbverify.Field{
+			{Name: "mean", Kind: fbverify.KindVector, Size: 4}, // slot 0
+			{Name: "std", Kind: fbverify.KindVector, Size: 4},  // slot 1
+		}},
+		tScoreCalibrationOptions: {Name: "ScoreCalibrationOptions", Fields: []fbverify.Field{
+			{Name: "score_transformation", Kind: fbverify.KindScalar, Size: 1}, // slot 0
+			{Name: "default_score", Kind: fbverify.KindScalar, Size: 4},        // slot 1
+		}},
+		tScoreThresholdingOptions: {Name: "ScoreThresholdingOptions", Fields: []fbverify.Field{
+			{Name: "global_score_threshold", Kind: fbverify.KindScalar, Size: 4}, // slot 0
+		}},
+		tBertTokenizerOptions: {Name: "BertTokenizerOptions", Fields: []fbverify.Field{
+			{Name: "vocab_file", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile}, // slot 0
+		}},
+		tSentencePieceTokenizerOptions: {Name: "SentencePieceTokenizerOptions", Fields: []fbverify.Field{
+			{Name: "sentencePiece_model", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile}, // slot 0
+			{Name: "vocab_file", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile},          // slot 1
+		}},
+		tRegexTokenizerOptions: {Name: "RegexTokenizerOptions", Fields: []fbverify.Field{
+			{Name: "delim_regex_pattern", Kind: fbverify.KindString},                   // slot 0
+			{Name: "vocab_file", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile}, // slot 1
+		}},
+		tProcessUnit: {Name: "ProcessUnit", Fields: []fbverify.Field{
+			{Name: "options_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uProcessUnitOptions}, // slot 0
+			{Name: "options", Kind: fbverify.KindUnion, Ref: uProcessUnitOptions},                   // slot 1
+		}},
+		tStats: {Name: "Stats", Fields: []fbverify.Field{
+			{Name: "max", Kind: fbverify.KindVector, Size: 4}, // slot 0
+			{Name: "min", Kind: fbverify.KindVector, Size: 4}, // slot 1
+		}},
+		tTensorGroup: {Name: "TensorGroup", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},               // slot 0
+			{Name: "tensor_names", Kind: fbverify.KindVectorString}, // slot 1
+		}},
+		tTensorMetadata: {Name: "TensorMetadata", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},                                        // slot 0
+			{Name: "description", Kind: fbverify.KindString},                                 // slot 1
+			{Name: "dimension_names", Kind: fbverify.KindVectorString},                       // slot 2
+			{Name: "content", Kind: fbverify.KindTable, Ref: tContent},                       // slot 3
+			{Name: "process_units", Kind: fbverify.KindVectorTable, Ref: tProcessUnit},       // slot 4
+			{Name: "stats", Kind: fbverify.KindTable, Ref: tStats},                           // slot 5
+			{Name: "associated_files", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile}, // slot 6
+		}},
+		tCustomMetadata: {Name: "CustomMetadata", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},         // slot 0
+			{Name: "data", Kind: fbverify.KindBytes, Size: 1}, // slot 1
+		}},
+		tSubGraphMetadata: {Name: "SubGraphMetadata", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},                                              // slot 0
+			{Name: "description", Kind: fbverify.KindString},                                       // slot 1
+			{Name: "input_tensor_metadata", Kind: fbverify.KindVectorTable, Ref: tTensorMetadata},  // slot 2
+			{Name: "output_tensor_metadata", Kind: fbverify.KindVectorTable, Ref: tTensorMetadata}, // slot 3
+			{Name: "associated_files", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile},       // slot 4
+			{Name: "input_process_units", Kind: fbverify.KindVectorTable, Ref: tProcessUnit},       // slot 5
+			{Name: "output_process_units", Kind: fbverify.KindVectorTable, Ref: tProcessUnit},      // slot 6
+			{Name: "input_tensor_groups", Kind: fbverify.KindVectorTable, Ref: tTensorGroup},       // slot 7
+			{Name: "output_tensor_groups", Kind: fbverify.KindVectorTable, Ref: tTensorGroup},      // slot 8
+			{Name: "custom_metadata", Kind: fbverify.KindVectorTable, Ref: tCustomMetadata},        // slot 9
+		}},
+		tModelMetadata: {Name: "ModelMetadata", Fields: []fbverify.Field{
+			{Name: "name", Kind: fbverify.KindString},                                           // slot 0
+			{Name: "description", Kind: fbverify.KindString},                                    // slot 1
+			{Name: "version", Kind: fbverify.KindString},                                        // slot 2
+			{Name: "subgraph_metadata", Kind: fbverify.KindVectorTable, Ref: tSubGraphMetadata}, // slot 3
+			{Name: "author", Kind: fbverify.KindString},                                         // slot 4
+			{Name: "license", Kind: fbverify.KindString},                                        // slot 5
+			{Name: "associated_files", Kind: fbverify.KindVectorTable, Ref: tAssociatedFile},    // slot 6
+			{Name: "min_parser_version", Kind: fbverify.KindString},                             // slot 7
+		}},
+	},
+	Unions: []fbverify.Union{
+		uContentProperties: {Name: "ContentProperties", Members: []uint16{
+			tFeatureProperties,     // 1
+			tImageProperties,       // 2
+			tBoundingBoxProperties, // 3
+			tAudioProperties,       // 4
+		}},
+		uProcessUnitOptions: {Name: "ProcessUnitOptions", Members: []uint16{
+			tNormalizationOptions,          // 1
+			tScoreCalibrationOptions,       // 2
+			tScoreThresholdingOptions,      // 3
+			tBertTokenizerOptions,          // 4
+			tSentencePieceTokenizerOptions, // 5
+			tRegexTokenizerOptions,         // 6
+		}},
+	},
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"litequant/core/schema/fbverify"
 )
 
 const small = `// A small schema.
@@ -89,18 +91,21 @@ func TestParseSmall(t *testing.T) {
 	if f := s.Table("Root").Field("old"); !f.Deprecated || f.Slot != 9 {
 		t.Errorf("old = %+v", f)
 	}
-	src, err := GoVerifyTables(s, "p", "small.fbs")
+	src, err := GoVerifyTables(s, GoTables{Package: "p", Var: "smallSchema", Source: "small.fbs", What: "small thing"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		`{"thing_type", kindUnionType, 1, uThing}, // slot 2`,
-		`{"leaves", kindVectorTable, 4, tLeaf},    // slot 6`,
-		`{"bytes", kindBytes, 1, 0},               // slot 7`,
-		`tOther: {"Other", nil},`,
-		`{"old", kindDeprecated, 0, 0},`,
-		`const fileIdentifier = "EXMP"`,
-		`const rootTable = tRoot`,
+		`{Name: "thing_type", Kind: fbverify.KindUnionType, Size: 1, Ref: uThing}, // slot 2`,
+		`{Name: "leaves", Kind: fbverify.KindVectorTable, Ref: tLeaf},`,
+		`{Name: "bytes", Kind: fbverify.KindBytes, Size: 1},`,
+		`tOther: {Name: "Other"},`,
+		`{Name: "old", Kind: fbverify.KindDeprecated},`,
+		`var smallSchema = fbverify.Schema{`,
+		`What:           "small thing",`,
+		`FileIdentifier: "EXMP",`,
+		`Root:           tRoot,`,
+		`import "litequant/core/schema/fbverify"`,
 	} {
 		if !bytes.Contains(src, []byte(w)) {
 			t.Errorf("generated tables lack %q:\n%s", w, src)
@@ -165,16 +170,62 @@ func TestParseTFLite(t *testing.T) {
 	if len(s.Tables) == 0 || s.RootType != "Model" || s.FileIdentifier != "TFL3" {
 		t.Fatalf("parsed %d tables, root %q, identifier %q", len(s.Tables), s.RootType, s.FileIdentifier)
 	}
-	a, err := GoVerifyTables(s, "schema", "tflite.fbs")
+	g := TargetFor("schema").GoTables
+	a, err := GoVerifyTables(s, g)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s2, _ := ParseFile("../../../core/schema/tflite.fbs")
-	b, _ := GoVerifyTables(s2, "schema", "tflite.fbs")
+	b, _ := GoVerifyTables(s2, g)
 	if !bytes.Equal(a, b) {
 		t.Errorf("GoVerifyTables is not deterministic")
 	}
-	if !bytes.HasPrefix(a, []byte(GeneratedHeader+"\n")) {
+	if !bytes.HasPrefix(a, []byte(GeneratedHeader("tflite.fbs")+"\n")) {
 		t.Errorf("generated file does not start with the header")
+	}
+}
+
+// TestCompareTables: the description VerifySchema makes of the small schema
+// matches it, and CompareTables reports each kind of difference.
+func TestCompareTables(t *testing.T) {
+	s, err := Parse("small.fbs", []byte(small))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifySchema(s, "small thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := CompareTables(s, v); len(d) != 0 {
+		t.Fatalf("CompareTables(VerifySchema) = %v", d)
+	}
+	root := s.Table("Root")
+	rootIndex := -1
+	for i, tab := range s.Tables {
+		if tab == root {
+			rootIndex = i
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(f []fbverify.Field)
+		want string
+	}{
+		{"kind", func(f []fbverify.Field) { f[7].Kind = fbverify.KindVector }, `Root slot 7: compiled "bytes 5 1 ", schema "bytes 6 1 "`},
+		{"size", func(f []fbverify.Field) { f[0].Size = 8 }, `Root slot 0: compiled "a 0 8 "`},
+		{"ref", func(f []fbverify.Field) { f[6].Ref = 1 }, `Root slot 6: compiled "leaves 8 0 Other", schema "leaves 8 0 Leaf"`},
+		{"deprecated", func(f []fbverify.Field) { f[9] = fbverify.Field{Name: "old", Kind: fbverify.KindScalar, Size: 2} }, `Root slot 9`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := *v
+			w.Tables = append([]fbverify.Table{}, v.Tables...)
+			w.Tables[rootIndex].Fields = append([]fbverify.Field{}, v.Tables[rootIndex].Fields...)
+			tc.edit(w.Tables[rootIndex].Fields)
+			d := CompareTables(s, &w)
+			if len(d) != 1 || !strings.Contains(d[0], tc.want) {
+				t.Errorf("CompareTables = %q, want one difference containing %q", d, tc.want)
+			}
+		})
 	}
 }
