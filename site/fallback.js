@@ -11,6 +11,7 @@ import { el } from "./render.js";
 // The operators the user asked float with the switches, and whether the
 // next conversion is the "Quantize again" one that sends them.
 let chosen = new Set();
+let int16 = new Set(); // operators on int16x8 kernels in an int8 model: they stay int16 unless ticked float
 let pending = false;
 
 function fmtDB(v) {
@@ -27,6 +28,8 @@ export function fallbackOptions(o) {
   if (!pending) return o;
   pending = false;
   o.float_ops = [...chosen];
+  const keep16 = [...int16].filter((n) => !chosen.has(n));
+  if (keep16.length && o.mode === "int8") o.int16_ops = keep16;
   delete o.target_sqnr;
   return o;
 }
@@ -43,6 +46,7 @@ export function fallbackProgress(p, bar, setStatus) {
 
 export function resetFallback() {
   chosen = new Set();
+  int16 = new Set();
   pending = false;
   const box = document.querySelector("#fallback");
   if (box) box.replaceChildren();
@@ -86,6 +90,7 @@ function togglesView(report, requantize) {
     if (f.tensor && /asked with --float-ops|left float for --target-sqnr/.test(f.reason)) asked.add(f.tensor);
   }
   chosen = new Set(asked);
+  int16 = new Set();
   const rows = [];
   const seen = new Set();
   for (const l of layers) {
@@ -94,13 +99,14 @@ function togglesView(report, requantize) {
     const integer = l.type !== "FLOAT32";
     if (seen.has(name) || (!integer && !asked.has(name))) continue;
     seen.add(name);
+    if (report.mode === "int8" && l.type === "INT16") int16.add(name);
     const box = el("input", { type: "checkbox", class: "float-op", "data-op": name, "aria-label": `keep ${name} float` });
     box.checked = !integer;
     box.addEventListener("change", () => {
       if (box.checked) chosen.add(name);
       else chosen.delete(name);
     });
-    rows.push(el("tr", {}, el("td", {}, box), el("td", {}, l.operator), el("td", {}, name),
+    rows.push(el("tr", {}, el("td", {}, box), el("td", {}, int16.has(name) ? `${l.operator} (int16)` : l.operator), el("td", {}, name),
       el("td", { class: "num" }, fmtDB(l.isolated ? l.isolated.sqnr_db : null))));
   }
   if (!rows.length) return [];
@@ -110,7 +116,7 @@ function togglesView(report, requantize) {
     requantize();
   });
   return [el("details", {}, el("summary", {}, `Integer or float, per operator (${rows.length})`),
-    el("p", { class: "muted" }, "Tick an operator to keep it float, untick to put it back on an integer kernel, then quantize again: the calibration statistics are reused."),
+    el("p", { class: "muted" }, "Tick an operator to keep it float, untick to put it back on an integer kernel (an operator the fallback made int16 stays int16), then quantize again: the calibration statistics are reused."),
     el("div", { class: "scroll" }, el("table", { id: "float-toggles" },
       el("thead", {}, el("tr", {}, ["Float", "Operator", "Tensor", "Isolated SQNR"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows))),

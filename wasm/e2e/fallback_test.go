@@ -106,7 +106,11 @@ func TestFallbackPage(t *testing.T) {
 		t.Errorf("float switches %q, want yb", got)
 	}
 
-	// Put h back on an integer kernel, leave ya float; quantize again.
+	// h is shown on its int16 kernel.
+	if op := eval[string](b, `[...document.querySelectorAll("#float-toggles tr")].find((r) => r.querySelector('.float-op[data-op="h"]')).cells[1].textContent`); op != "FULLY_CONNECTED (int16)" {
+		t.Errorf("h's row says %q, want FULLY_CONNECTED (int16)", op)
+	}
+	// Keep h integer (it stays int16), leave ya float; quantize again.
 	b.set(`#float-toggles .float-op[data-op="h"]`, false)
 	b.set(`#float-toggles .float-op[data-op="ya"]`, true)
 	b.click("#requantize")
@@ -123,9 +127,9 @@ func TestFallbackPage(t *testing.T) {
 		t.Errorf("float switches after the second conversion %q, want ya,yb", got)
 	}
 	again, _ := b.download()
-	native2, _ := nativeConvert(t, model, []string{calib}, convert.Options{Mode: convert.Int8, VerifySplit: 0.125, FloatOps: []string{"yb", "ya"}})
+	native2, _ := nativeConvert(t, model, []string{calib}, convert.Options{Mode: convert.Int8, VerifySplit: 0.125, FloatOps: []string{"yb", "ya"}, Int16Ops: []string{"h"}})
 	if !bytes.Equal(again, native2) {
-		t.Errorf("the page's second model (%d bytes) is not the native one with float_ops ya,yb (%d bytes)", len(again), len(native2))
+		t.Errorf("the page's second model (%d bytes) is not the native one with float_ops ya,yb and int16_ops h (%d bytes)", len(again), len(native2))
 	}
 	// The real runtime: ya, float on float inputs, is the float model's.
 	floatModel, _ := os.ReadFile(model)
