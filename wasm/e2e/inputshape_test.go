@@ -98,7 +98,6 @@ func TestInputShapesField(t *testing.T) {
 
 	// Samples of two sizes without the field: refused, naming the fix.
 	st, _ := b.quantize(2 * time.Minute)
-	skipIfInt8Missing(t, st)
 	if st.Kind != "error" || !strings.Contains(st.Text, "different shapes") || !strings.Contains(st.Text, "x=1,4,4,3") {
 		t.Fatalf("samples of two sizes without input shapes: %q (%s), want the error naming x=1,4,4,3", st.Text, st.Kind)
 	}
