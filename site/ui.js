@@ -11,6 +11,7 @@ import { commandLine, recipeJSON, applyRecipe } from "./recipe.js";
 import { fallbackOptions, showFallback, resetFallback, fallbackProgress } from "./fallback.js";
 import { metadataView, setNormPlaceholders } from "./metadata.js";
 import { previewView } from "./preview.js";
+import { showInputShapes } from "./inputshapes.js";
 
 const $ = (sel) => document.querySelector(sel);
 // The modes that take calibration samples, from the converter's list.
@@ -147,6 +148,7 @@ async function setModel(file) {
   $("#summary").replaceChildren();
   $("#load-error").hidden = true;
   $("#model-name").textContent = file ? `${file.name} (${fmtBytes(file.size)})` : "";
+  showInputShapes(null);
   if (hooks.onModel) hooks.onModel(null);
   updateButtons();
   if (!file) return;
@@ -166,6 +168,7 @@ async function setModel(file) {
     updateButtons();
     showMetadata(file);
     showAdvice(file);
+    showInputShapes(state.summary);
     if (hooks.onModel) hooks.onModel(state.summary);
   } catch (err) {
     if (state.model !== file) return;

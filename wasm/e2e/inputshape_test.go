@@ -81,6 +81,9 @@ func TestInputShapesField(t *testing.T) {
 	srv := startServer(t)
 	b := newBrowser(t)
 	b.open(srv.URL)
+	if !eval[bool](b, `document.querySelector("#dynamic-shapes").hidden`) {
+		t.Error("the dynamic-input fields show before a model is loaded")
+	}
 	b.pickModel(model)
 	if s := eval[string](b, `document.querySelector("#summary").textContent`); !strings.Contains(s, "x FLOAT32 [1, ?, ?, 3]") {
 		t.Fatalf("the summary does not show the dynamic input as [1, ?, ?, 3]: %q", s)
@@ -102,8 +105,22 @@ func TestInputShapesField(t *testing.T) {
 		t.Fatalf("samples of two sizes without input shapes: %q (%s), want the error naming x=1,4,4,3", st.Text, st.Kind)
 	}
 
+	// The model's dynamic input has its own field in the common options,
+	// which writes the Advanced option.
+	one := `document.querySelector('#dynamic-shapes input[data-input="x"]')`
+	if !eval[bool](b, one+` !== null && `+one+`.offsetParent !== null`) {
+		t.Fatal("no visible field for the dynamic input x")
+	}
+	if got := eval[string](b, `document.querySelector('label[for="' + `+one+`.id + '"]').textContent`); got != "Shape of x [1, ?, ?, 3]" {
+		t.Errorf("the dynamic input's field is labelled %q", got)
+	}
+	b.set(`#dynamic-shapes input[data-input="x"]`, "1,8,8,3")
+	b.shot("dynamic-field")
+	if got := eval[string](b, field+`.value`); got != "x=1,8,8,3" {
+		t.Errorf("the field for x wrote Input shapes %q, want x=1,8,8,3", got)
+	}
+
 	// Filled in: converts to the native converter's model.
-	b.set("#input-shapes", "x=1,8,8,3")
 	st, _ = b.quantize(2 * time.Minute)
 	if st.Kind != "done" {
 		t.Fatalf("with input shapes x=1,8,8,3: %q (%s)", st.Text, st.Kind)
