@@ -17,25 +17,11 @@ import (
 	"litequant/core/npy"
 	"litequant/core/runtimetest"
 	"litequant/core/samples"
-	fb "litequant/core/schema/tflitefb"
 )
 
 // dynamicImageNet is imageNet with an input of dynamic height and width:
 // shape [1, 4, 4, 3], shape_signature [1, -1, -1, 3].
-func dynamicImageNet() []byte {
-	f := fb.TensorTypeFLOAT32
-	b := modelbuild.New()
-	x := b.Tensor("x", f, 1, 4, 4, 3)
-	b.TensorT(x).ShapeSignature = []int32{1, -1, -1, 3}
-	w := b.ConstFloat32("w", []int32{2, 1, 1, 3}, []float32{0.5, -0.25, 1, 0.1, 0.2, -0.3})
-	bias := b.ConstFloat32("b", []int32{2}, []float32{0.1, -0.1})
-	y := b.Tensor("y", f, 1, 4, 4, 2)
-	b.TensorT(y).ShapeSignature = []int32{1, -1, -1, 2}
-	b.Op(fb.BuiltinOperatorCONV_2D, &fb.Conv2DOptionsT{Padding: fb.PaddingSAME, StrideW: 1, StrideH: 1, DilationWFactor: 1, DilationHFactor: 1}, []int32{x, w, bias}, []int32{y})
-	b.Inputs(x)
-	b.Outputs(y)
-	return b.Bytes()
-}
+func dynamicImageNet() []byte { return modelbuild.DynamicConv() }
 
 // pngFile is a w×h image of noise.
 func pngFile(t *testing.T, name string, w, h int, seed uint64) samples.File {

@@ -19,26 +19,15 @@ import (
 	"litequant/core/modelbuild"
 	"litequant/core/npy"
 	"litequant/core/runtimetest"
-	fb "litequant/core/schema/tflitefb"
 )
 
-// dynamicModel writes x [1, 4, 4, 3] (shape_signature [1, -1, -1, 3]) ->
-// CONV_2D 1×1 -> y: a model whose input height and width are dynamic.
+// dynamicModel writes modelbuild.DynamicConv: x [1, 4, 4, 3]
+// (shape_signature [1, -1, -1, 3]) -> CONV_2D 1×1 -> y, a model whose input
+// height and width are dynamic.
 func dynamicModel(t *testing.T, dir string) string {
 	t.Helper()
-	f := fb.TensorTypeFLOAT32
-	b := modelbuild.New()
-	x := b.Tensor("x", f, 1, 4, 4, 3)
-	b.TensorT(x).ShapeSignature = []int32{1, -1, -1, 3}
-	w := b.ConstFloat32("w", []int32{2, 1, 1, 3}, []float32{0.5, -0.25, 1, 0.1, 0.2, -0.3})
-	bias := b.ConstFloat32("b", []int32{2}, []float32{0.1, -0.1})
-	y := b.Tensor("y", f, 1, 4, 4, 2)
-	b.TensorT(y).ShapeSignature = []int32{1, -1, -1, 2}
-	b.Op(fb.BuiltinOperatorCONV_2D, &fb.Conv2DOptionsT{Padding: fb.PaddingSAME, StrideW: 1, StrideH: 1, DilationWFactor: 1, DilationHFactor: 1}, []int32{x, w, bias}, []int32{y})
-	b.Inputs(x)
-	b.Outputs(y)
 	p := filepath.Join(dir, "dynamic.tflite")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, modelbuild.DynamicConv(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

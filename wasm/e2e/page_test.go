@@ -542,15 +542,7 @@ func TestLabelsPreview(t *testing.T) {
 	srv := startServer(t)
 	b := newBrowser(t)
 	b.open(srv.URL)
-	b.drop(model, folder)
-	b.waitFor(`document.querySelector("#metadata") !== null && document.querySelector("#mode").value === "int8"`, 60*time.Second, "the model")
-	if !eval[bool](b, `document.querySelector("#verify").checked`) {
-		t.Fatal("Check the result is off with 12 samples")
-	}
-	st, _ := b.quantize(120 * time.Second)
-	if st.Kind != "done" {
-		t.Fatalf("status %q", st.Text)
-	}
+	b.dropAndQuantizeWithMetadata(model, folder)
 	b.waitFor(`document.querySelector("#preview") !== null`, 30*time.Second, "the preview")
 	b.shot("preview")
 	type col struct{ Labels, Scores []string }
@@ -609,5 +601,22 @@ func TestPasteFiles(t *testing.T) {
 	}
 	if st := b.status(); !strings.HasPrefix(st.Text, "Loaded model.tflite") {
 		t.Errorf("status after the paste: %q", st.Text)
+	}
+}
+
+// dropAndQuantizeWithMetadata drops a model with TFLite metadata and a
+// folder of 12 images, waits for the metadata and int8's preselection,
+// checks "Check the result" is on and quantizes to done.
+func (b *browser) dropAndQuantizeWithMetadata(model, folder string) {
+	t := b.t
+	t.Helper()
+	b.drop(model, folder)
+	b.waitFor(`document.querySelector("#metadata") !== null && document.querySelector("#mode").value === "int8"`, 60*time.Second, "the model")
+	if !eval[bool](b, `document.querySelector("#verify").checked`) {
+		t.Fatal("Check the result is off with 12 samples")
+	}
+	st, _ := b.quantize(120 * time.Second)
+	if st.Kind != "done" {
+		t.Fatalf("status %q", st.Text)
 	}
 }

@@ -55,15 +55,7 @@ func TestSegmenterPreview(t *testing.T) {
 	srv := startServer(t)
 	b := newBrowser(t)
 	b.open(srv.URL)
-	b.drop(model, folder)
-	b.waitFor(`document.querySelector("#metadata") !== null && document.querySelector("#mode").value === "int8"`, 60*time.Second, "the model")
-	if !eval[bool](b, `document.querySelector("#verify").checked`) {
-		t.Fatal("Check the result is off with 12 samples")
-	}
-	st, _ := b.quantize(120 * time.Second)
-	if st.Kind != "done" {
-		t.Fatalf("status %q", st.Text)
-	}
+	b.dropAndQuantizeWithMetadata(model, folder)
 	b.waitFor(`document.querySelector("#preview[data-kind=segmenter]") !== null &&
 		[...document.querySelectorAll("#preview img")].every((i) => i.complete && i.naturalWidth > 0)`, 30*time.Second, "the segmenter preview")
 	b.shot("preview")

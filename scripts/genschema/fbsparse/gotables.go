@@ -151,28 +151,31 @@ func GoVerifyTables(s *Schema, g GoTables) ([]byte, error) {
 	pf("%s\n\n", GeneratedHeader(g.Source))
 	pf("package %s\n\n", g.Package)
 	pf("import %s\n\n", strconv.Quote(FbverifyImport))
-	pf("// Indices into %s.Tables, in declaration order.\n", g.Var)
-	pf("const (\n")
-	for i, t := range v.Tables {
-		if i == 0 {
-			pf("\tt%s = iota\n", t.Name)
-		} else {
-			pf("\tt%s\n", t.Name)
+	// indices renders one iota constant per name: prefix+name is its index.
+	indices := func(what, prefix string, names []string) {
+		if len(names) == 0 {
+			return
 		}
-	}
-	pf(")\n\n")
-	if len(v.Unions) > 0 {
-		pf("// Indices into %s.Unions, in declaration order.\n", g.Var)
+		pf("// Indices into %s.%s, in declaration order.\n", g.Var, what)
 		pf("const (\n")
-		for i, u := range v.Unions {
+		for i, n := range names {
 			if i == 0 {
-				pf("\tu%s = iota\n", u.Name)
+				pf("\t%s%s = iota\n", prefix, n)
 			} else {
-				pf("\tu%s\n", u.Name)
+				pf("\t%s%s\n", prefix, n)
 			}
 		}
 		pf(")\n\n")
 	}
+	var tableNames, unionNames []string
+	for _, t := range v.Tables {
+		tableNames = append(tableNames, t.Name)
+	}
+	for _, u := range v.Unions {
+		unionNames = append(unionNames, u.Name)
+	}
+	indices("Tables", "t", tableNames)
+	indices("Unions", "u", unionNames)
 	pf("// %s describes %s for fbverify: every table's fields by vtable slot\n", g.Var, g.Source)
 	pf("// (slot i has its entry at byte 4+2*i of the vtable; a union field takes\n")
 	pf("// two slots, its ubyte type code first) and every union's member tables\n")
