@@ -291,7 +291,7 @@ func TestOutlierWarning(t *testing.T) {
 // TestMobilenetInt8 quantizes mobilenet_v1_0.25_224_float to int8 with a
 // few images: the download equals the native converter's output and
 // classifies like the float model in the real runtime; after a reload the
-// same request comes from the cache, much faster.
+// same request comes from the cache with the same bytes.
 func TestMobilenetInt8(t *testing.T) {
 	modelPath := shared(t, "models", "mobilenet_v1_0.25_224_float.tflite")
 	images := imagePaths(t, 8)
@@ -345,9 +345,12 @@ func TestMobilenetInt8(t *testing.T) {
 	if st.Kind != "cached" {
 		t.Fatalf("repeat: %q (%s), want from the cache", st.Text, st.Kind)
 	}
+	// The kind "cached" means the result store answered: no calibration
+	// and no conversion ran. The time is logged, not asserted (machines
+	// are noisy); the bytes must be the first run's.
 	t.Logf("repeat from the cache: %v (first %v)", second, first)
-	if second > first/3 {
-		t.Errorf("the cached repeat took %v, the first run %v: not much faster", second, first)
+	if again, _ := b.download(); !bytes.Equal(again, got) {
+		t.Errorf("the cached model (%d bytes) differs from the first download (%d bytes)", len(again), len(got))
 	}
 	if c := idbCounts(b); c["results"] != 1 || c["stats"] != 1 {
 		t.Errorf("IndexedDB holds %v, want one result and one set of statistics", c)
