@@ -7,9 +7,27 @@
 // fresh one started (a step with no yield point, e.g. reading a huge model).
 const CANCEL_GRACE_MS = 3000;
 
+// compiledConverter compiles litequant.wasm (beside worker URL url) once;
+// the promise resolves to the WebAssembly.Module, or null when this browser
+// cannot compile it here (each worker then loads its own and reports why).
+const compiled = new Map();
+export function compiledConverter(url = "worker.js") {
+  const wasm = new URL("litequant.wasm", new URL(url, self.location.href)).href;
+  if (!compiled.has(wasm)) {
+    compiled.set(wasm, (async () => {
+      const resp = await fetch(wasm);
+      if (!resp.ok) return null;
+      if (WebAssembly.compileStreaming && resp.headers.get("Content-Type") === "application/wasm") return WebAssembly.compileStreaming(resp);
+      return WebAssembly.compile(await resp.arrayBuffer());
+    })().catch(() => null));
+  }
+  return compiled.get(wasm);
+}
+
 export class Converter {
   constructor(url = "worker.js") {
     this.url = url;
+    this.module = compiledConverter(url);
     this.onready = null;   // ({version, build, loadMs}) on each (re)start
     this.onrestart = null; // (reason) when the worker had to be replaced
     this.start();
@@ -21,6 +39,8 @@ export class Converter {
     this.worker = new Worker(this.url);
     this.ready = new Promise((resolve, reject) => { this.readyResolve = resolve; this.readyReject = reject; });
     this.ready.catch(() => {});
+    const worker = this.worker;
+    this.module.then((module) => worker.postMessage({ op: "module", module }));
     this.worker.onmessage = (e) => this.receive(e.data);
     this.worker.onerror = (e) => {
       e.preventDefault();

@@ -21,21 +21,34 @@ const BUILD = "__LITEQUANT_BUILD__";
 
 importScripts("wasm_exec.js");
 
+// The page sends {op: "module", module} first: litequant.wasm compiled
+// once for all its workers (client.js), so that a second worker neither
+// compiles it again nor optimizes its hot functions again while the first
+// one calibrates. With module null (the page could not compile it), the
+// worker fetches and compiles its own.
+let gotModule;
+const moduleMsg = new Promise((resolve) => { gotModule = resolve; });
+
 const ready = (async () => {
   const t0 = performance.now();
   const go = new Go();
   go.env = { LITEQUANT_BUILD: BUILD };
-  const resp = await fetch("litequant.wasm");
-  if (!resp.ok) throw new Error(`litequant.wasm: HTTP ${resp.status}`);
-  let result;
-  if (WebAssembly.instantiateStreaming && resp.headers.get("Content-Type") === "application/wasm") {
-    result = await WebAssembly.instantiateStreaming(resp, go.importObject);
+  const shared = await moduleMsg;
+  let instance;
+  if (shared) {
+    instance = await WebAssembly.instantiate(shared, go.importObject);
   } else {
-    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    const resp = await fetch("litequant.wasm");
+    if (!resp.ok) throw new Error(`litequant.wasm: HTTP ${resp.status}`);
+    if (WebAssembly.instantiateStreaming && resp.headers.get("Content-Type") === "application/wasm") {
+      instance = (await WebAssembly.instantiateStreaming(resp, go.importObject)).instance;
+    } else {
+      instance = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
+    }
   }
   // go.run returns when the Go program exits, which it only does on a
   // fatal error (out of memory): the page then starts a new worker.
-  go.run(result.instance).then(
+  go.run(instance).then(
     () => postMessage({ type: "exited" }),
     (err) => postMessage({ type: "exited", error: String(err) }));
   const api = self.litequant;
@@ -100,6 +113,10 @@ async function run(msg) {
 
 self.onmessage = async (event) => {
   const msg = event.data;
+  if (msg.op === "module") {
+    gotModule(msg.module instanceof WebAssembly.Module ? msg.module : null);
+    return;
+  }
   if (msg.op === "cancel") {
     // Delivered while a conversion runs because the converter yields to
     // the event loop between calibration samples.

@@ -4,7 +4,7 @@
 //
 // Usage, from anywhere in the repository:
 //
-//	go run ./scripts/bench_page [--model PATH ...] [--images N] [--threads 1,2,4]
+//	go run ./scripts/bench_page [--model PATH ...] [--images N] [--threads 1,2,4] [--repeat 3]
 //
 // For each model (default: mobilenet_v1_0.25_224_float and iris_landmark
 // from ../shared/models, and a 257×257 segmentation-size model built in
@@ -12,10 +12,11 @@
 // does), and for each thread count opens the page in a fresh chromium
 // profile (so nothing is cached), picks the model and --images copies of
 // the shared photos, quantizes to int8 with every photo calibrating, and
-// reads the calibration's ms/sample from the report. It prints them with
-// their ratio to the 1-worker figure, the native converter's ms/sample,
-// and the peak memory (PSS) of chromium's processes, and under each
-// model where the time went (profile.go: each shard's wall and calibration
+// reads the calibration's ms/sample from the report, --repeat times per
+// thread count (the counts alternating in each round). It prints the
+// medians with their ratio to the 1-worker figure, the native converter's
+// ms/sample, and the peak memory (PSS) of chromium's processes, and under
+// each model where the time went (profile.go: each shard's wall and calibration
 // time, the merge, the CPU time of the worker threads, of chromium and of
 // the whole machine). Then it runs scripts/bench_interp on the same models
 // (--interp-rounds rounds) for the per-inference figures (Go native, Go
@@ -33,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,9 +61,14 @@ func main() {
 	flag.Var(&models, "model", "model file (repeatable; default: mobilenet_v1_0.25, iris_landmark and a 257×257 segmentation-size model)")
 	images := flag.Int("images", 48, "calibration images (the shared photos, repeated)")
 	threads := flag.String("threads", "", "comma-separated worker counts (default: 1, 2 and the machine's cores when more)")
+	repeat := flag.Int("repeat", 3, "rounds of page runs per model; the figures are the medians, every run is listed under them")
 	interpRounds := flag.Int("interp-rounds", 3, "rounds of scripts/bench_interp after the page runs, for the per-inference wasm/LiteRT.js ratio (0: none)")
 	flag.Parse()
-	if err := run(models, *images, *threads); err != nil {
+	if *repeat < 1 {
+		fmt.Fprintln(os.Stderr, "bench_page: --repeat wants at least 1")
+		os.Exit(2)
+	}
+	if err := run(models, *images, *threads, *repeat); err != nil {
 		fmt.Fprintln(os.Stderr, "bench_page:", err)
 		os.Exit(1)
 	}
@@ -73,7 +80,7 @@ func main() {
 	}
 }
 
-func run(models []string, nImages int, threadList string) error {
+func run(models []string, nImages int, threadList string, repeat int) error {
 	root, err := fixtures.RepoRoot()
 	if err != nil {
 		return err
@@ -130,7 +137,7 @@ func run(models []string, nImages int, threadList string) error {
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/"
 
-	fmt.Printf("page int8 calibration, %d images, ms/sample (ratio to 1 worker); peak chromium PSS\n", nImages)
+	fmt.Printf("page int8 calibration, %d images, ms/sample: median of %d runs (ratio to 1 worker's median); peak chromium PSS\n", nImages, repeat)
 	for _, path := range models {
 		if path, err = filepath.Abs(path); err != nil { // chromium's file input wants absolute paths
 			return err
@@ -143,31 +150,39 @@ func run(models []string, nImages int, threadList string) error {
 		}
 		line := fmt.Sprintf("%-30s native %7.1f", name, nat)
 		var profiles, cpuRatios []string
-		var oneCPU float64
-		var one float64
+		ms := map[int][]float64{}
+		cpu := map[int][]float64{}
+		peak := map[int]int64{}
+		// The thread counts alternate within each round, so that a slow
+		// spell of the machine falls on both sides of a ratio.
+		for r := 0; r < repeat; r++ {
+			for _, n := range counts {
+				fmt.Fprintf(os.Stderr, "%s: %d worker(s), round %d of %d...\n", name, n, r+1, repeat)
+				v, pk, prof, err := pageMS(browser, filepath.Join(tmp, fmt.Sprintf("profile-%s-%d-%d", name, n, r)), url, path, images, n)
+				if err != nil {
+					return fmt.Errorf("%s, %d workers: %v", name, n, err)
+				}
+				profiles = append(profiles, fmt.Sprintf("  %s, %d worker(s), round %d: %.1f ms/sample; %s", name, n, r+1, v, prof))
+				ms[n] = append(ms[n], v)
+				cpu[n] = append(cpu[n], prof.busiest())
+				peak[n] = max(peak[n], pk)
+			}
+		}
+		one, oneCPU := median(ms[1]), median(cpu[1])
 		for _, n := range counts {
-			fmt.Fprintf(os.Stderr, "%s: %d worker(s)...\n", name, n)
-			ms, peak, prof, err := pageMS(browser, filepath.Join(tmp, fmt.Sprintf("profile-%s-%d", name, n)), url, path, images, n)
-			if err != nil {
-				return fmt.Errorf("%s, %d workers: %v", name, n, err)
-			}
-			profiles = append(profiles, fmt.Sprintf("  %s, %d worker(s): %s", name, n, prof))
-			if n == 1 {
-				one = ms
-				oneCPU = prof.busiest()
-			}
+			m := median(ms[n])
 			ratio := "-"
 			if one > 0 {
-				ratio = fmt.Sprintf("%.2fx", ms/one)
+				ratio = fmt.Sprintf("%.2fx", m/one)
 			}
-			if n > 1 && oneCPU > 0 && prof.busiest() > 0 {
+			if n > 1 && oneCPU > 0 && median(cpu[n]) > 0 {
 				// On a machine busy with other work the workers get less than a
 				// core each and the ms/sample ratio says little: the busiest
 				// worker's CPU time over the single worker's is the ratio the
 				// wall times tend to when each worker has a core to itself.
-				cpuRatios = append(cpuRatios, fmt.Sprintf("%d workers %.2fx", n, prof.busiest()/oneCPU))
+				cpuRatios = append(cpuRatios, fmt.Sprintf("%d workers %.2fx", n, median(cpu[n])/oneCPU))
 			}
-			line += fmt.Sprintf(" | %d worker(s) %7.1f (%s, %d MiB)", n, ms, ratio, peak>>20)
+			line += fmt.Sprintf(" | %d worker(s) %7.1f (%s, %d MiB)", n, m, ratio, peak[n]>>20)
 		}
 		fmt.Println(line)
 		if len(cpuRatios) > 0 {
@@ -178,6 +193,19 @@ func run(models []string, nImages int, threadList string) error {
 		}
 	}
 	return nil
+}
+
+// median is the middle value of xs (the mean of the middle two for an
+// even count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // nativeMS is the native converter's calibration ms/sample.
@@ -265,16 +293,22 @@ func pageMS(browser, profile, url, model string, images []string, n int) (float6
 			select {
 			case <-stop:
 				return
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(250 * time.Millisecond): // reading smaps costs CPU the workers want
 			}
 		}
 	}()
 	before, machine0 := procmem.TreeThreads(pid), machineBusy()
 	t0 := time.Now()
-	_, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { document.querySelector("#quantize").click(); return true })()`))
-	if err == nil {
-		err = wait(`["done", "cached", "error", "cancelled"].includes(document.querySelector("#status").dataset.kind)`)
-	}
+	// One call clicks and resolves when the status is final (a
+	// MutationObserver, not polling: on 2 cores a poll every few
+	// milliseconds would take CPU from the workers being measured).
+	_, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`new Promise((resolve) => {
+		const st = document.querySelector("#status");
+		const final = () => ["done", "cached", "error", "cancelled"].includes(st.dataset.kind);
+		const obs = new MutationObserver(() => { if (final()) { obs.disconnect(); resolve(true); } });
+		obs.observe(st, { attributes: true, attributeFilter: ["data-kind"] });
+		document.querySelector("#quantize").click();
+	})`, chromedp.EvalAwaitPromise))
 	wall := time.Since(t0)
 	after, machine1 := procmem.TreeThreads(pid), machineBusy()
 	close(stop)

@@ -25,9 +25,16 @@ type profile struct {
 	wall    time.Duration
 	shards  []shardTime
 	mergeMS float64
-	workers []float64 // CPU seconds of each busy worker thread, most first
-	chrome  float64   // CPU seconds of all chromium's threads
-	machine float64   // CPU seconds the machine was busy (all processes)
+	workers []float64    // CPU seconds of each busy worker thread, most first
+	others  []threadTime // chromium's other busiest threads, most first
+	chrome  float64      // CPU seconds of all chromium's threads
+	machine float64      // CPU seconds the machine was busy (all processes)
+}
+
+// threadTime is one thread's CPU seconds over a conversion.
+type threadTime struct {
+	comm    string
+	seconds float64
 }
 
 type shardTime struct {
@@ -57,11 +64,18 @@ func readProfile(ctx context.Context, wall time.Duration, before, after []procme
 	for _, t := range after {
 		d := t.Seconds - was[t.TID]
 		p.chrome += d
-		if strings.HasPrefix(t.Comm, "DedicatedWorker") && d >= 0.05 {
+		switch {
+		case strings.HasPrefix(t.Comm, "DedicatedWorker") && d >= 0.05:
 			p.workers = append(p.workers, d)
+		case d >= 0.05:
+			p.others = append(p.others, threadTime{t.Comm, d})
 		}
 	}
 	slices.SortFunc(p.workers, func(a, b float64) int { return int((b - a) * 1000) })
+	slices.SortFunc(p.others, func(a, b threadTime) int { return int((b.seconds - a.seconds) * 1000) })
+	if len(p.others) > 4 {
+		p.others = p.others[:4]
+	}
 	return p, nil
 }
 
@@ -85,6 +99,10 @@ func (p *profile) String() string {
 	fmt.Fprintf(&b, "; CPU: worker threads")
 	for _, w := range p.workers {
 		fmt.Fprintf(&b, " %.2f", w)
+	}
+	fmt.Fprintf(&b, " s, other threads")
+	for _, o := range p.others {
+		fmt.Fprintf(&b, " %s %.2f", o.comm, o.seconds)
 	}
 	fmt.Fprintf(&b, " s, chromium %.2f s, whole machine %.2f s busy of %.2f s (%d cores)", p.chrome, p.machine, p.wall.Seconds()*float64(runtime.NumCPU()), runtime.NumCPU())
 	return b.String()
