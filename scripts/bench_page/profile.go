@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -71,8 +72,8 @@ func readProfile(ctx context.Context, wall time.Duration, before, after []procme
 			p.others = append(p.others, threadTime{t.Comm, d})
 		}
 	}
-	slices.SortFunc(p.workers, func(a, b float64) int { return int((b - a) * 1000) })
-	slices.SortFunc(p.others, func(a, b threadTime) int { return int((b.seconds - a.seconds) * 1000) })
+	slices.SortFunc(p.workers, func(a, b float64) int { return cmp.Compare(b, a) })
+	slices.SortFunc(p.others, func(a, b threadTime) int { return cmp.Compare(b.seconds, a.seconds) })
 	if len(p.others) > 4 {
 		p.others = p.others[:4]
 	}
